@@ -1,0 +1,69 @@
+import type { ParameterSchema } from '../model/types.js';
+
+/**
+ * The contract between the loop and a tool. A tool never prompts and never writes a file itself:
+ * it asks through `ctx.approve` (reads and runs) and proposes edits through `ctx.propose`, which
+ * shows the hunks, stages the approved ones and commits the step.
+ */
+
+export type ActionClass = 'read' | 'edit' | 'run' | 'none';
+
+export interface ToolResult {
+  /** For the model: short and actionable. */
+  content: string;
+  /** True when the call failed; the content says how to correct it. */
+  isError?: boolean;
+  /** For the terminal: a longer rendering (the diff, counts), never sent to the model. */
+  details?: string;
+  /** Set by `finish`: the task is done. */
+  finished?: boolean;
+}
+
+export interface ActionRequest {
+  class: 'read' | 'run';
+  tool: string;
+  /** What is read or run, shown to the user: a path, a pattern, a command line. */
+  subject: string;
+}
+
+export type ActionDecision =
+  | { allowed: true }
+  | { allowed: false; reason?: string; /** why nobody was asked, e.g. no terminal */ automatic?: string };
+
+/** One file of an edit proposal: its whole new content, or null to delete it. */
+export interface ProposedFile {
+  path: string;
+  content: string | null;
+}
+
+export interface Proposal {
+  /** The Agent-Action trailer, e.g. `edit_file src/config.ts`. */
+  action: string;
+  files: ProposedFile[];
+}
+
+export interface ProposalOutcome {
+  /** What the model is told: what was applied, what was refused and why. */
+  content: string;
+  /** The step commit, when anything was approved. */
+  commit?: string;
+}
+
+export interface ToolContext {
+  /** Absolute path of the task's worktree; every path a tool takes is inside it. */
+  root: string;
+  signal: AbortSignal;
+  approve(request: ActionRequest): Promise<ActionDecision>;
+  propose(proposal: Proposal): Promise<ProposalOutcome>;
+  run: { timeoutMs: number; outputLimit: number };
+}
+
+export interface Tool<Args = Record<string, unknown>> {
+  name: string;
+  description: string;
+  parameters: ParameterSchema;
+  actionClass: ActionClass;
+  /** The tool and its main argument, e.g. `read_file src/a.ts`: the Agent-Action trailer. */
+  describe(args: Args): string;
+  run(args: Args, ctx: ToolContext): Promise<ToolResult>;
+}

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * Runs git as a child process. Our own runner rather than simple-git's: the plumbing that stages a
+ * step (hash-object --stdin-paths, update-index --index-info, commit-tree, notes -F -) needs standard
+ * input, and a step must cost a fixed number of processes.
+ */
+
+export interface GitOptions {
+  cwd: string;
+  input?: string;
+  env?: Record<string, string>;
+  /** Exit codes that are answers, not failures (e.g. 1 from `diff --quiet`). */
+  okCodes?: number[];
+  signal?: AbortSignal;
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export class GitError extends Error {
+  readonly args: string[];
+  readonly code: number;
+  readonly stderr: string;
+
+  constructor(args: string[], code: number, stderr: string) {
+    super(`git ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`);
+    this.name = 'GitError';
+    this.args = args;
+    this.code = code;
+    this.stderr = stderr;
+  }
+}
+
+/** Variables that would point git at another repository, index or work tree than the one we name. */
+const REDIRECTING = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_COMMON_DIR',
+  'GIT_NAMESPACE',
+  'GIT_PREFIX',
+];
+
+let spawned = 0;
+
+/** How many git processes this process has started: benchmarks and tests count them. */
+export const gitProcessCount = (): number => spawned;
+
+export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+  for (const name of REDIRECTING) delete env[name];
+  return { ...env, ...extra };
+}
+
+export function git(args: string[], options: GitOptions): Promise<GitResult> {
+  spawned += 1;
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: gitEnv(options.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: options.signal,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const result = {
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        code: code ?? 128,
+      };
+      if (result.code === 0 || options.okCodes?.includes(result.code)) resolve(result);
+      else reject(new GitError(args, result.code, result.stderr));
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** `git ...` and its standard output with the final newline removed. */
+export async function gitOut(args: string[], options: GitOptions): Promise<string> {
+  const { stdout } = await git(args, options);
+  return stdout.endsWith('\n') ? stdout.slice(0, -1) : stdout;
+}

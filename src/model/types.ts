@@ -1,0 +1,92 @@
+/**
+ * The one interface the agent sees of a model. Providers (src/model/*) adapt a wire protocol to it;
+ * nothing outside src/model/ knows which HTTP API is behind it.
+ */
+
+export type Locality = 'local' | 'remote';
+
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; content: string; toolName: string };
+
+/** JSON Schema of a tool's arguments, the subset the tools use. */
+export interface ParameterSchema {
+  type: 'object';
+  properties: Record<string, { type: 'string' | 'integer' | 'boolean'; description: string }>;
+  required: string[];
+}
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: ParameterSchema;
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  tools: ToolDefinition[];
+  /** The context window of the task; the same value on every request of a task. */
+  numCtx: number;
+  signal?: AbortSignal;
+}
+
+export interface TurnStats {
+  promptTokens: number;
+  evalTokens: number;
+  /** Milliseconds the model spent generating (eval_duration). */
+  evalMs: number;
+  /** Milliseconds spent loading the model before this turn. */
+  loadMs: number;
+  totalMs: number;
+}
+
+export type ModelErrorKind =
+  | 'unreachable'
+  | 'model_not_found'
+  | 'tools_unsupported'
+  | 'stream_broken'
+  | 'aborted'
+  | 'server';
+
+export class ModelError extends Error {
+  readonly kind: ModelErrorKind;
+  /** What the user can run to fix it, when there is such a thing. */
+  readonly hint: string | undefined;
+
+  constructor(kind: ModelErrorKind, message: string, hint?: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'ModelError';
+    this.kind = kind;
+    this.hint = hint;
+  }
+}
+
+/** A model's answer as it streams. A stream ends with exactly one `done` or one `error`. */
+export type ModelEvent =
+  | { type: 'text_delta'; text: string }
+  | { type: 'tool_call'; call: ToolCall }
+  | { type: 'done'; stats: TurnStats }
+  | { type: 'error'; error: ModelError };
+
+export interface ModelInfo {
+  /** The model's maximum context length, when the server says. */
+  contextLength: number | undefined;
+  capabilities: string[];
+}
+
+export interface ModelProvider {
+  /** `ollama`, `openai`, ... as written before the slash of a model name. */
+  readonly provider: string;
+  readonly model: string;
+  readonly locality: Locality;
+  /** Throws ModelError (unreachable, model_not_found). */
+  info(signal?: AbortSignal): Promise<ModelInfo>;
+  chat(request: ChatRequest): AsyncIterable<ModelEvent>;
+}
