@@ -58,7 +58,16 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function git(args: string[], options: GitOptions): Promise<GitResult> {
+export async function git(args: string[], options: GitOptions): Promise<GitResult> {
+  const result = await gitBytes(args, options);
+  return { stdout: result.stdout.toString('utf8'), stderr: result.stderr, code: result.code };
+}
+
+/** Like `git`, with standard output as bytes (blob contents). */
+export function gitBytes(
+  args: string[],
+  options: GitOptions,
+): Promise<{ stdout: Buffer; stderr: string; code: number }> {
   spawned += 1;
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
@@ -74,7 +83,7 @@ export function git(args: string[], options: GitOptions): Promise<GitResult> {
     child.on('error', reject);
     child.on('close', (code) => {
       const result = {
-        stdout: Buffer.concat(out).toString('utf8'),
+        stdout: Buffer.concat(out),
         stderr: Buffer.concat(err).toString('utf8'),
         code: code ?? 128,
       };

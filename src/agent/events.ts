@@ -1,0 +1,57 @@
+import type { FileChange, Hunk } from '../git/hunks.js';
+import type { Locality, TurnStats } from '../model/types.js';
+import type { ActionRequest } from './tool.js';
+
+/**
+ * What a running task reports. The terminal view, `--json` and the tests are subscribers; the loop
+ * never writes to the terminal itself.
+ */
+export type AgentEvent =
+  | {
+      type: 'task_start';
+      task: string;
+      branch: string;
+      worktree: string;
+      model: string;
+      locality: Locality;
+      numCtx: number;
+      resumed: boolean;
+    }
+  | { type: 'turn_start'; turn: number }
+  | { type: 'text_delta'; text: string }
+  | { type: 'tool_call'; tool: string; args: Record<string, unknown>; action: string }
+  | { type: 'tool_result'; tool: string; content: string; isError: boolean; details?: string }
+  | {
+      type: 'approval';
+      request: ActionRequest;
+      allowed: boolean;
+      /** asked: the user answered now; rule: --approve or an earlier "for this task"; no_terminal: refused unasked. */
+      how: 'asked' | 'rule' | 'no_terminal';
+      reason?: string;
+      pattern?: string;
+    }
+  | { type: 'step_committed'; step: number; commit: string; action: string; approved: number; refused: number }
+  | { type: 'turn_end'; stats: TurnStats }
+  | { type: 'notice'; message: string }
+  | { type: 'error'; message: string; hint?: string }
+  | { type: 'done'; status: TaskEnd; summary?: string };
+
+export type TaskEnd = 'finished' | 'max_steps' | 'failed' | 'interrupted';
+
+/** One decision of the hunk review: the hunk as finally shown (split parts and edits replace the original). */
+export interface HunkDecision {
+  path: string;
+  hunk: Hunk;
+  approved: boolean;
+  reason?: string;
+}
+
+export type ActionAnswer = { kind: 'once' } | { kind: 'task'; pattern: string } | { kind: 'refuse'; reason?: string };
+
+/** The person at the terminal, as the loop sees them. Absent when there is no terminal. */
+export interface TaskIO {
+  approveAction(request: ActionRequest): Promise<ActionAnswer>;
+  reviewHunks(changes: FileChange[]): Promise<HunkDecision[]>;
+  /** The next instruction after the model finished; '' when the user is done. */
+  askFollowUp(): Promise<string>;
+}

@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { type Config, loadConfig } from '../config/load.js';
+import { worktreesDir } from '../config/paths.js';
+import { AgentError } from '../errors.js';
+import { git } from '../git/exec.js';
+import { findTask } from '../git/find-task.js';
+import { openRepo, operationInProgress, type Repo, requireStartableHead, resolveCommit } from '../git/repo.js';
+import { createTask } from '../git/task-branch.js';
+import { saveTask, type TaskRecord } from '../git/task-store.js';
+import { linkDependencyFolders, WORKTREE_CONFIG } from '../git/worktree.js';
+import { createProvider } from '../model/index.js';
+import { parseModelName } from '../model/model-name.js';
+import { ModelError, type ModelProvider } from '../model/types.js';
+import { Conversation } from './conversation.js';
+import { SYSTEM_PROMPT } from './prompt.js';
+
+/** Everything a task run needs, set up and checked before the first model request. */
+export interface Session {
+  repo: Repo;
+  config: Config;
+  task: TaskRecord;
+  provider: ModelProvider;
+  conversation: Conversation;
+  numCtx: number;
+  resumed: boolean;
+}
+
+export interface SessionRequest {
+  cwd: string;
+  instruction?: string;
+  /** `--model`: named on the command line for this task. */
+  model?: string;
+  base?: string;
+  resume?: string;
+}
+
+/** The largest context a task asks for unless the config says otherwise (SPEC section 6). */
+const DEFAULT_CONTEXT_CAP = 32768;
+
+export async function openSession(request: SessionRequest): Promise<Session> {
+  const repo = await openRepo(request.cwd);
+  const config = loadConfig(repo.root, request.model ? { model: request.model } : {});
+  return request.resume ? resumeSession(repo, config, request) : newSession(repo, config, request);
+}
+
+async function newSession(repo: Repo, config: Config, request: SessionRequest): Promise<Session> {
+  const instruction = request.instruction?.trim();
+  if (!instruction) {
+    throw new AgentError('The task needs an instruction.', {
+      hint: 'agent task "rename parseConfig to loadConfig" (or --resume <task> to continue one)',
+      kind: 'usage',
+    });
+  }
+  const base = await startingPoint(repo, request.base);
+  const provider = await connect(config, request.model !== undefined);
+  const info = await provider.info().catch(rethrowModelError);
+  if (info.capabilities.length > 0 && !info.capabilities.includes('tools')) {
+    throw new AgentError(`The model ${provider.model} does not support tool calling, which hunkwise needs.`, {
+      hint: 'Use a model that calls tools, e.g. agent task --model ollama/qwen2.5-coder:7b "..." (ollama pull qwen2.5-coder:7b).',
+    });
+  }
+  const numCtx = config.contextWindow ?? Math.min(info.contextLength ?? DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
+  const task = await createTask({
+    repo,
+    instruction,
+    base,
+    model: `${provider.provider}/${provider.model}`,
+    locality: provider.locality,
+    worktreesDir: worktreesDir(repo.root, repo.commonDir),
+  });
+  task.numCtx = numCtx;
+  saveTask(repo.commonDir, task);
+  const conversation = Conversation.open(repo.commonDir, task.id);
+  conversation.append({ role: 'system', content: SYSTEM_PROMPT });
+  conversation.append({ role: 'user', content: instruction });
+  return { repo, config, task, provider, conversation, numCtx, resumed: false };
+}
+
+async function resumeSession(repo: Repo, config: Config, request: SessionRequest): Promise<Session> {
+  const task = findTask(repo.commonDir, request.resume ?? '');
+  if (task.status === 'merged' || task.status === 'aborted') {
+    throw new AgentError(`Task ${task.id} is ${task.status}: there is nothing to resume.`, {
+      hint: 'Start a new task with agent task "<instruction>".',
+      kind: 'usage',
+    });
+  }
+  const model = request.model ?? task.models.at(-1) ?? config.model;
+  const provider = await connect({ ...config, model }, request.model !== undefined || task.locality === 'remote');
+  await provider.info().catch(rethrowModelError);
+  const name = `${provider.provider}/${provider.model}`;
+  if (!task.models.includes(name)) task.models.push(name);
+  await ensureWorktree(repo, task);
+  const conversation = Conversation.open(repo.commonDir, task.id);
+  const followUp = request.instruction?.trim();
+  if (followUp) conversation.append({ role: 'user', content: followUp });
+  task.status = 'active';
+  saveTask(repo.commonDir, task);
+  return { repo, config, task, provider, conversation, numCtx: task.numCtx ?? DEFAULT_CONTEXT_CAP, resumed: true };
+}
+
+async function startingPoint(repo: Repo, base: string | undefined): Promise<{ ref: string; commit: string }> {
+  if (!base) {
+    const head = await requireStartableHead(repo);
+    return { ref: head.branch, commit: head.commit };
+  }
+  const busy = operationInProgress(repo.gitDir);
+  if (busy) {
+    throw new AgentError(`A ${busy} is in progress in ${repo.root}.`, {
+      hint: `Finish or abort it (git ${busy} --abort) before starting a task.`,
+    });
+  }
+  const commit = await resolveCommit(repo, base);
+  const full = await git(['rev-parse', '--symbolic-full-name', base], { cwd: repo.root, okCodes: [128] });
+  const ref = full.stdout.trim().startsWith('refs/heads/') ? full.stdout.trim().slice('refs/heads/'.length) : base;
+  return { ref, commit };
+}
+
+/** The provider of the configured model; a remote one only when named on the command line. */
+async function connect(config: Config, namedOnCommandLine: boolean): Promise<ModelProvider> {
+  const { provider, model } = parseModelName(config.model);
+  const baseUrl = config.providers[provider]?.baseUrl ?? '';
+  const created = await createProvider({ provider, model, baseUrl });
+  if (created.locality === 'remote' && !namedOnCommandLine) {
+    throw new AgentError(
+      `The model ${config.model} is served from ${baseUrl}, which is not this machine, and it was not named for this task.`,
+      {
+        hint: `hunkwise sends code off the machine only when you ask for one task: agent task --model ${config.model} "..."`,
+        kind: 'usage',
+      },
+    );
+  }
+  return created;
+}
+
+function rethrowModelError(error: unknown): never {
+  if (error instanceof ModelError) throw new AgentError(error.message, { hint: error.hint, cause: error });
+  throw error;
+}
+
+/** A worktree deleted by hand is made again from the task branch, which holds every step. */
+async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<void> {
+  if (existsSync(task.worktree)) return;
+  await git(['worktree', 'prune'], { cwd: repo.root });
+  const branch = await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}`], {
+    cwd: repo.root,
+    okCodes: [1],
+  });
+  if (branch.code !== 0) {
+    throw new AgentError(`The branch ${task.branch} of task ${task.id} no longer exists.`, {
+      hint: `Nothing can be resumed; agent abort ${task.id} records the task as given up.`,
+    });
+  }
+  await git([...WORKTREE_CONFIG, '-c', 'core.hooksPath=/dev/null', 'worktree', 'add', '--quiet', task.worktree, task.branch], {
+    cwd: repo.root,
+  });
+  await linkDependencyFolders(repo, task.worktree);
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { AgentError, exitCodeOf } from './errors.js';
+
+/**
+ * The command line. The one place that turns errors into messages and exit codes: 0 success,
+ * 1 the task or command failed, 2 bad usage, 130 interrupted. Command modules are loaded only
+ * when their command runs, so `agent --version` and `agent list` stay fast.
+ */
+
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function buildProgram(): Command {
+  const program = new Command('agent')
+    .description('hunkwise: a local-first coding agent. Every edit is a hunk you approve; every step is a commit.')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('task')
+    .description('start a task on a new branch in its own worktree (or continue one with --resume)')
+    .argument('[instruction]', 'what the agent should do (with --resume: a follow-up instruction)')
+    .option('--model <provider/model>', 'the model for this task, e.g. ollama/qwen2.5-coder:7b')
+    .option('--base <ref>', 'start from this branch or commit instead of HEAD')
+    .option('--resume <task>', 'continue a task (id, id prefix or branch) with its conversation')
+    .option('--approve <classes>', 'approve these without asking: read, edit, run (comma list) or all')
+    .addOption(new Option('--max-steps <n>', 'stop after this many model turns').argParser(positiveInt).default(100))
+    .option('--json', 'print one JSON event per line instead of the terminal view')
+    .action(async (instruction: string | undefined, options) => {
+      const { taskCommand } = await import('./commands/task.js');
+      await taskCommand(instruction, options);
+    });
+
+  program
+    .command('list')
+    .description('the tasks of this repository')
+    .option('--json', 'print JSON')
+    .action(async (options) => (await import('./commands/list.js')).listCommand(options));
+
+  for (const name of ['show', 'review']) {
+    program
+      .command(name)
+      .description("a task's instruction, its commits with their audit trailers, and its diff against the base")
+      .argument('<task>', 'id, id prefix or branch')
+      .option('--stat', 'the diffstat instead of the whole diff')
+      .option('--json', 'print JSON')
+      .action(async (task: string, options) => (await import('./commands/show.js')).showCommand(task, options));
+  }
+
+  program
+    .command('merge')
+    .description('merge the task branch into its base branch (a --no-ff merge commit by default)')
+    .argument('<task>', 'id, id prefix or branch')
+    .addOption(new Option('--squash', 'one squashed commit instead of a merge commit').conflicts('ffOnly'))
+    .option('--ff-only', 'fast-forward only')
+    .option('--json', 'print JSON')
+    .action(async (task: string, options) => (await import('./commands/merge.js')).mergeCommand(task, options));
+
+  program
+    .command('undo')
+    .description("drop the task's last step commit (kept under refs/hunkwise/undone/)")
+    .argument('<task>', 'id, id prefix or branch')
+    .option('--json', 'print JSON')
+    .action(async (task: string, options) => (await import('./commands/undo.js')).undoCommand(task, options));
+
+  program
+    .command('abort')
+    .description('give a task up: remove its worktree and branch, keep its history under refs/hunkwise/aborted/')
+    .argument('<task>', 'id, id prefix or branch')
+    .option('--json', 'print JSON')
+    .action(async (task: string, options) => (await import('./commands/abort.js')).abortCommand(task, options));
+
+  program
+    .command('prune')
+    .description('remove worktrees and state of merged and aborted tasks, and worktrees deleted by hand')
+    .option('--json', 'print JSON')
+    .action(async (options) => (await import('./commands/prune.js')).pruneCommand(options));
+
+  return program;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new AgentError(`'${value}' is not a positive whole number.`, { kind: 'usage' });
+  return n;
+}
+
+/** Prints an error for a person and returns the exit code. */
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
+    return 2;
+  }
+  if (error instanceof AgentError) {
+    process.stderr.write(`agent: ${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
+    return exitCodeOf(error.kind);
+  }
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`agent: unexpected error: ${text}\nPlease report it with the command you ran.\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    process.exitCode = report(error);
+  }
+}

@@ -1,0 +1,19 @@
+import { findTask } from '../git/find-task.js';
+import { openRepo } from '../git/repo.js';
+import { abortedRef, abortTask } from '../git/task-refs.js';
+import { saveTask } from '../git/task-store.js';
+
+export async function abortCommand(query: string, options: { json?: boolean }): Promise<void> {
+  const repo = await openRepo(process.cwd());
+  const task = findTask(repo.commonDir, query);
+  const tip = await abortTask(repo, task);
+  task.status = 'aborted';
+  saveTask(repo.commonDir, task);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ task: task.id, branch: task.branch, keptAt: abortedRef(task.id), tip })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `Aborted task ${task.id}: removed its worktree and ${task.branch}. Its history is kept at ${abortedRef(task.id)} (git log ${abortedRef(task.id)}).\n`,
+  );
+}

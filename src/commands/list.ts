@@ -1,0 +1,69 @@
+import { gitOut } from '../git/exec.js';
+import { openRepo } from '../git/repo.js';
+import { loadTasks, type TaskRecord } from '../git/task-store.js';
+
+export interface ListOptions {
+  json?: boolean;
+}
+
+export interface TaskSummary {
+  id: string;
+  branch: string;
+  status: TaskRecord['status'] | 'missing';
+  steps: number;
+  models: string[];
+  locality: TaskRecord['locality'];
+  base: string;
+  instruction: string;
+  createdAt: string;
+  worktree: string;
+}
+
+export function age(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86400)}d`;
+}
+
+/** The tasks of the repository, from their state files and one `git for-each-ref`. */
+export async function listTasks(cwd: string): Promise<TaskSummary[]> {
+  const repo = await openRepo(cwd);
+  const tasks = loadTasks(repo.commonDir);
+  const branches = new Set(
+    (await gitOut(['for-each-ref', '--format=%(refname:short)', 'refs/heads/agent/'], { cwd: repo.root })).split('\n'),
+  );
+  return tasks.map((task) => ({
+    id: task.id,
+    branch: task.branch,
+    status: task.status !== 'aborted' && !branches.has(task.branch) ? 'missing' : task.status,
+    steps: task.steps,
+    models: task.models,
+    locality: task.locality,
+    base: task.base.ref,
+    instruction: task.instruction,
+    createdAt: task.createdAt,
+    worktree: task.worktree,
+  }));
+}
+
+export async function listCommand(options: ListOptions): Promise<void> {
+  const tasks = await listTasks(process.cwd());
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(tasks)}\n`);
+    return;
+  }
+  if (tasks.length === 0) {
+    process.stdout.write('No tasks in this repository. Start one with: agent task "<instruction>"\n');
+    return;
+  }
+  const rows = [
+    ['ID', 'STATUS', 'STEPS', 'MODEL', 'BASE', 'AGE', 'BRANCH'],
+    ...tasks.map((t) => [t.id, t.status, String(t.steps), t.models.join(','), t.base, age(t.createdAt), t.branch]),
+  ];
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
+  for (const row of rows) {
+    process.stdout.write(`${row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ')}\n`);
+  }
+}

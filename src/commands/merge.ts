@@ -1,0 +1,39 @@
+import { findTask } from '../git/find-task.js';
+import { changedPaths } from '../git/read-files.js';
+import { type MergeMode, mergeTask } from '../git/merge.js';
+import { openRepo } from '../git/repo.js';
+import { saveTask } from '../git/task-store.js';
+import { removeTaskWorktree } from '../git/worktree.js';
+import { AgentError } from '../errors.js';
+import { existsSync } from 'node:fs';
+
+export interface MergeOptions {
+  squash?: boolean;
+  ffOnly?: boolean;
+  json?: boolean;
+}
+
+export async function mergeCommand(query: string, options: MergeOptions): Promise<void> {
+  const repo = await openRepo(process.cwd());
+  const task = findTask(repo.commonDir, query);
+  if (task.status === 'merged' || task.status === 'aborted') {
+    throw new AgentError(`Task ${task.id} is already ${task.status}.`, { kind: 'usage' });
+  }
+  const mode: MergeMode = options.squash ? 'squash' : options.ffOnly ? 'ff-only' : 'no-ff';
+  const result = await mergeTask(repo, task, mode);
+  task.status = 'merged';
+  saveTask(repo.commonDir, task);
+  let worktree = 'removed';
+  if (existsSync(task.worktree)) {
+    const leftovers = await changedPaths(task.worktree);
+    if (leftovers.length) worktree = `kept: it has changes no step holds (${leftovers.join(', ')})`;
+    else await removeTaskWorktree(repo, task.worktree);
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ task: task.id, branch: task.branch, ...result, worktree })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `Merged ${task.branch} into ${result.into} (${mode}) at ${result.commit.slice(0, 8)}. Worktree ${worktree}.\n`,
+  );
+}

@@ -1,0 +1,59 @@
+import { gitOut } from '../git/exec.js';
+import { findTask } from '../git/find-task.js';
+import { openRepo } from '../git/repo.js';
+import { tipRef } from '../git/task-refs.js';
+import type { TaskRecord } from '../git/task-store.js';
+import { type AuditedCommit, AUDIT_LOG_FORMAT, parseAuditLog } from '../git/trailers.js';
+import { createColors } from '../ui/color.js';
+import { page } from '../ui/pager.js';
+
+export interface ShowOptions {
+  stat?: boolean;
+  json?: boolean;
+}
+
+export interface TaskReview {
+  task: TaskRecord;
+  commits: AuditedCommit[];
+  /** The diff of the task against its base: a diffstat with --stat, the whole diff otherwise. */
+  diff: string;
+}
+
+/** A task's record, its commits with their trailers, and its diff against the commit it started from. */
+export async function reviewTask(cwd: string, query: string, options: { stat?: boolean; color?: boolean } = {}): Promise<TaskReview> {
+  const repo = await openRepo(cwd);
+  const task = findTask(repo.commonDir, query);
+  const tip = tipRef(task);
+  const range = `${task.base.commit}..${tip}`;
+  const color = options.color ? '--color=always' : '--no-color';
+  const [log, diff] = await Promise.all([
+    gitOut(['log', '--reverse', AUDIT_LOG_FORMAT, range], { cwd: repo.root }),
+    gitOut(['diff', color, options.stat ? '--stat' : '--patch', task.base.commit, tip, '--'], { cwd: repo.root }),
+  ]);
+  return { task, commits: parseAuditLog(log), diff };
+}
+
+export async function showCommand(query: string, options: ShowOptions): Promise<void> {
+  const c = createColors(process.stdout);
+  const review = await reviewTask(process.cwd(), query, { stat: options.stat, color: c.enabled && !options.json });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(review)}\n`);
+    return;
+  }
+  const { task } = review;
+  const out: string[] = [
+    `${c.bold(`task ${task.id}`)} · ${task.status} · ${task.steps} step${task.steps === 1 ? '' : 's'} · ${task.models.join(', ')} (${task.locality})`,
+    `branch ${task.branch}  base ${task.base.ref} (${task.base.commit.slice(0, 8)})`,
+    `worktree ${task.worktree}`,
+    '',
+    ...task.instruction.split('\n').map((line) => `    ${line}`),
+    '',
+  ];
+  for (const commit of review.commits) {
+    out.push(c.yellow(`commit ${commit.commit}`), `    ${commit.subject}`, '');
+    for (const [key, value] of Object.entries(commit.trailers)) out.push(`    ${key}: ${value}`);
+    out.push('');
+  }
+  out.push(review.diff || c.dim('(no changes against the base)'));
+  await page(`${out.join('\n')}\n`, process.cwd());
+}

@@ -1,0 +1,105 @@
+import type { TaskEnd } from '../agent/events.js';
+import { runTask } from '../agent/loop.js';
+import { openSession } from '../agent/session.js';
+import { tools } from '../agent/tools/index.js';
+import { AgentError } from '../errors.js';
+import { saveTask } from '../git/task-store.js';
+import { createColors } from '../ui/color.js';
+import { createJsonView, createTaskView } from '../ui/task-view.js';
+import { createTerminalIO, isPromptCancelled } from '../ui/terminal-io.js';
+
+export interface TaskOptions {
+  model?: string;
+  base?: string;
+  resume?: string;
+  approve?: string;
+  maxSteps: number;
+  json?: boolean;
+}
+
+const CLASSES = ['read', 'edit', 'run'];
+
+export function parseApprove(value: string | undefined): Set<string> {
+  if (!value) return new Set();
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  if (names.includes('all')) return new Set(CLASSES);
+  const unknown = names.filter((name) => !CLASSES.includes(name));
+  if (unknown.length) {
+    throw new AgentError(`--approve does not know ${unknown.map((name) => `'${name}'`).join(', ')}.`, {
+      hint: 'Give a comma list of read, edit, run, or all: --approve read,run',
+      kind: 'usage',
+    });
+  }
+  return new Set(names);
+}
+
+export async function taskCommand(instruction: string | undefined, options: TaskOptions): Promise<void> {
+  const approved = parseApprove(options.approve);
+  const session = await openSession({
+    cwd: process.cwd(),
+    instruction,
+    model: options.model,
+    base: options.base,
+    resume: options.resume,
+  });
+  const { task, provider, repo } = session;
+  const view = options.json ? createJsonView(process.stdout) : createTaskView(process.stdout, createColors(process.stdout));
+  const promptStream = options.json ? process.stderr : process.stdout;
+  const io = process.stdin.isTTY && promptStream.isTTY ? createTerminalIO(promptStream) : undefined;
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+
+  view({
+    type: 'task_start',
+    task: task.id,
+    branch: task.branch,
+    worktree: task.worktree,
+    model: `${provider.provider}/${provider.model}`,
+    locality: provider.locality,
+    numCtx: session.numCtx,
+    resumed: session.resumed,
+  });
+  let end: TaskEnd;
+  try {
+    end = await runTask({
+      commonDir: repo.commonDir,
+      task,
+      provider,
+      conversation: session.conversation,
+      tools,
+      io,
+      approved,
+      numCtx: session.numCtx,
+      maxTurns: options.maxSteps,
+      run: session.config.run,
+      signal: controller.signal,
+      emit: view,
+    });
+  } catch (error) {
+    if (!isPromptCancelled(error) && !controller.signal.aborted) throw error;
+    end = 'interrupted';
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+  if (end === 'finished') task.status = 'ready';
+  saveTask(repo.commonDir, task);
+  view({ type: 'done', status: end });
+  if (!options.json) {
+    const next =
+      end === 'finished'
+        ? `Review it with \`agent review ${task.id}\`, merge it with \`agent merge ${task.id}\`.`
+        : `Continue it with \`agent task --resume ${task.id}\`.`;
+    process.stdout.write(`\nTask ${task.id}: ${task.steps} step${task.steps === 1 ? '' : 's'} on ${task.branch}. ${next}\n`);
+  }
+  if (end === 'interrupted') {
+    throw new AgentError('Interrupted.', { kind: 'interrupted', hint: `The task is kept: agent task --resume ${task.id}` });
+  }
+  if (end === 'failed' || end === 'max_steps') process.exitCode = 1;
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentError } from '../errors.js';
+import { userConfigDir } from './paths.js';
+import { type ConfigLayer, type ProviderConfig, validateConfig } from './validate.js';
+
+export interface Config {
+  model: string;
+  providers: Record<string, ProviderConfig>;
+  contextWindow: number | undefined;
+  run: { timeoutMs: number; outputLimit: number };
+}
+
+export const DEFAULT_MODEL = 'ollama/qwen2.5-coder:7b';
+
+const DEFAULTS: Config = {
+  model: DEFAULT_MODEL,
+  providers: { ollama: { baseUrl: 'http://127.0.0.1:11434' } },
+  contextWindow: undefined,
+  run: { timeoutMs: 120_000, outputLimit: 30_000 },
+};
+
+function readLayer(file: string, problems: string[]): ConfigLayer {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    problems.push(`${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return {};
+  }
+  const result = validateConfig(raw, file);
+  problems.push(...result.problems);
+  return result.layer;
+}
+
+function merge(into: Config, layer: ConfigLayer): Config {
+  const providers = { ...into.providers };
+  for (const [name, value] of Object.entries(layer.providers ?? {})) providers[name] = { ...providers[name], ...value };
+  return {
+    model: layer.model ?? into.model,
+    providers,
+    contextWindow: layer.contextWindow ?? into.contextWindow,
+    run: {
+      timeoutMs: layer.run?.timeout !== undefined ? layer.run.timeout * 1000 : into.run.timeoutMs,
+      outputLimit: layer.run?.outputLimit ?? into.run.outputLimit,
+    },
+  };
+}
+
+/**
+ * Built-in defaults < user (`$XDG_CONFIG_HOME/hunkwise/config.json`) < repository
+ * (`.hunkwise/config.json`) < environment (`OLLAMA_HOST`, `HUNKWISE_MODEL`) < flags. Every problem
+ * of every file is reported at once. A repository's file may not name providers: a cloned
+ * repository must not be able to send the code somewhere else.
+ */
+export function loadConfig(repoRoot: string | undefined, flags: ConfigLayer = {}, env = process.env): Config {
+  const problems: string[] = [];
+  let config = merge(DEFAULTS, readLayer(join(userConfigDir(env), 'config.json'), problems));
+  if (repoRoot) {
+    const file = join(repoRoot, '.hunkwise', 'config.json');
+    const repoLayer = readLayer(file, problems);
+    if (repoLayer.providers) {
+      problems.push(`${file}: providers: a repository's config may not set providers; set them in ${join(userConfigDir(env), 'config.json')}`);
+    }
+    config = merge(config, { ...repoLayer, providers: undefined });
+  }
+  const fromEnv: ConfigLayer = {};
+  if (env.HUNKWISE_MODEL) fromEnv.model = env.HUNKWISE_MODEL;
+  if (env.OLLAMA_HOST) fromEnv.providers = { ollama: { baseUrl: env.OLLAMA_HOST } };
+  config = merge(merge(config, fromEnv), flags);
+  if (problems.length > 0) {
+    throw new AgentError(`The configuration has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n  ${problems.join('\n  ')}`, {
+      hint: 'Fix these keys (the README lists every key), then run the command again.',
+      kind: 'usage',
+    });
+  }
+  return config;
+}

@@ -1,0 +1,78 @@
+/**
+ * The configuration's shape, checked by a pure function that reports every problem at once with
+ * the file and the key, so a user fixes them in one go.
+ */
+
+export interface ProviderConfig {
+  baseUrl?: string;
+}
+
+export interface ConfigLayer {
+  model?: string;
+  providers?: Record<string, ProviderConfig>;
+  contextWindow?: number;
+  run?: { timeout?: number; outputLimit?: number };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const KEYS = ['model', 'providers', 'contextWindow', 'run'];
+
+export function validateConfig(raw: unknown, source: string): { layer: ConfigLayer; problems: string[] } {
+  const problems: string[] = [];
+  const problem = (key: string, text: string): void => {
+    problems.push(`${source}: ${key}: ${text}`);
+  };
+  if (!isRecord(raw)) return { layer: {}, problems: [`${source}: the file must hold a JSON object`] };
+  const layer: ConfigLayer = {};
+  for (const key of Object.keys(raw)) {
+    if (!KEYS.includes(key)) problem(key, `unknown key (known keys: ${KEYS.join(', ')})`);
+  }
+  if (raw.model !== undefined) {
+    if (typeof raw.model === 'string' && /^[^/\s]+\/\S+$/.test(raw.model)) layer.model = raw.model;
+    else problem('model', 'must be a string "provider/model", e.g. "ollama/qwen2.5-coder:7b"');
+  }
+  if (raw.contextWindow !== undefined) {
+    if (Number.isInteger(raw.contextWindow) && (raw.contextWindow as number) >= 2048) {
+      layer.contextWindow = raw.contextWindow as number;
+    } else problem('contextWindow', 'must be a whole number of tokens, at least 2048');
+  }
+  if (raw.providers !== undefined) {
+    if (!isRecord(raw.providers)) problem('providers', 'must be an object: { "ollama": { "baseUrl": "..." } }');
+    else {
+      layer.providers = {};
+      for (const [name, value] of Object.entries(raw.providers)) {
+        const key = `providers.${name}`;
+        if (!isRecord(value)) {
+          problem(key, 'must be an object with "baseUrl"');
+          continue;
+        }
+        for (const field of Object.keys(value)) if (field !== 'baseUrl') problem(`${key}.${field}`, 'unknown key');
+        if (value.baseUrl !== undefined && (typeof value.baseUrl !== 'string' || !/^https?:\/\//.test(value.baseUrl))) {
+          problem(`${key}.baseUrl`, 'must be an http:// or https:// URL');
+        }
+        layer.providers[name] = typeof value.baseUrl === 'string' ? { baseUrl: value.baseUrl } : {};
+      }
+    }
+  }
+  if (raw.run !== undefined) {
+    if (!isRecord(raw.run)) problem('run', 'must be an object: { "timeout": 120, "outputLimit": 30000 }');
+    else {
+      layer.run = {};
+      for (const field of Object.keys(raw.run)) {
+        if (field !== 'timeout' && field !== 'outputLimit') problem(`run.${field}`, 'unknown key');
+      }
+      const { timeout, outputLimit } = raw.run;
+      if (timeout !== undefined) {
+        if (typeof timeout === 'number' && timeout > 0) layer.run.timeout = timeout;
+        else problem('run.timeout', 'must be a positive number of seconds');
+      }
+      if (outputLimit !== undefined) {
+        if (Number.isInteger(outputLimit) && (outputLimit as number) >= 1000) layer.run.outputLimit = outputLimit as number;
+        else problem('run.outputLimit', 'must be a whole number of bytes, at least 1000');
+      }
+    }
+  }
+  return { layer, problems };
+}

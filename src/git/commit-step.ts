@@ -1,0 +1,108 @@
+import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { git, gitOut } from './exec.js';
+import { WORKTREE_CONFIG } from './worktree.js';
+
+/**
+ * Stages and commits one approved step in a task worktree with a fixed number of git processes,
+ * however many files and hunks the step has: hash-object, update-index, write-tree, commit-tree,
+ * update-ref, notes, and a final index refresh. No `git apply`: the approved content is computed
+ * exactly beforehand, so the user's `apply.whitespace` or `core.autocrlf` cannot change it.
+ */
+
+export const NOTES_REF = 'refs/notes/hunkwise';
+
+/** A file of a step as approved: its whole new content, or null when it is deleted. */
+export interface ApprovedFile {
+  path: string;
+  content: string | null;
+}
+
+export interface IndexEntry {
+  path: string;
+  /** '100644' or '100755', or '0' to remove the path from the index. */
+  mode: string;
+  blob: string;
+}
+
+/** Everything needed to finish a step; written to the task's journal before the commit. */
+export interface PreparedStep {
+  branch: string;
+  parent: string;
+  entries: IndexEntry[];
+  message: string;
+  note: string;
+}
+
+const ZERO = '0000000000000000000000000000000000000000';
+
+/** Writes the approved files into the worktree and their blobs into the object database. */
+export async function prepareStep(
+  worktree: string,
+  files: ApprovedFile[],
+  step: Omit<PreparedStep, 'entries'>,
+): Promise<PreparedStep> {
+  const written = files.filter((file) => file.content !== null);
+  for (const file of files) {
+    const abs = join(worktree, file.path);
+    if (file.content === null) {
+      rmSync(abs, { force: true });
+      continue;
+    }
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, file.content);
+  }
+  const blobs = written.length
+    ? (
+        await gitOut([...WORKTREE_CONFIG, 'hash-object', '-w', '--stdin-paths'], {
+          cwd: worktree,
+          input: `${written.map((file) => file.path).join('\n')}\n`,
+        })
+      ).split('\n')
+    : [];
+  const entries = files.map((file): IndexEntry => {
+    if (file.content === null) return { path: file.path, mode: '0', blob: ZERO };
+    const blob = blobs[written.indexOf(file)];
+    if (!blob) throw new Error(`git hash-object gave no blob for ${file.path}`);
+    const executable = (lstatSync(join(worktree, file.path)).mode & 0o111) !== 0;
+    return { path: file.path, mode: executable ? '100755' : '100644', blob };
+  });
+  return { ...step, entries };
+}
+
+/**
+ * Stages the prepared entries, commits them on the branch (only if it still points at the
+ * parent: a compare-and-swap) and attaches the note. Returns the new commit.
+ */
+export async function finishStep(worktree: string, prepared: PreparedStep): Promise<string> {
+  const index = prepared.entries.map((entry) => `${entry.mode} ${entry.blob}\t${entry.path}\0`).join('');
+  await git(['update-index', '-z', '--index-info'], { cwd: worktree, input: index });
+  const tree = await gitOut(['write-tree'], { cwd: worktree });
+  const commit = await gitOut(['commit-tree', '--no-gpg-sign', tree, '-p', prepared.parent, '-F', '-'], {
+    cwd: worktree,
+    input: prepared.message,
+  });
+  await git(['update-ref', '-m', 'hunkwise: step', `refs/heads/${prepared.branch}`, commit, prepared.parent], {
+    cwd: worktree,
+  });
+  await addNote(worktree, commit, prepared.note);
+  await git([...WORKTREE_CONFIG, 'update-index', '-q', '--refresh'], { cwd: worktree, okCodes: [1] });
+  return commit;
+}
+
+export async function addNote(cwd: string, commit: string, note: string): Promise<void> {
+  await git(['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-F', '-', commit], { cwd, input: note });
+}
+
+/** Restores files of the worktree to the branch tip: used when a kill left a step half written. */
+export async function restoreFromHead(worktree: string, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await git([...WORKTREE_CONFIG, 'reset', '-q', 'HEAD', '--', ...paths], { cwd: worktree, okCodes: [1] });
+  const tracked = await gitOut(['ls-tree', '-z', '--name-only', 'HEAD', '--', ...paths], { cwd: worktree });
+  const inHead = new Set(tracked.split('\0').filter(Boolean));
+  for (const path of paths) if (!inHead.has(path)) rmSync(join(worktree, path), { force: true });
+  if (inHead.size > 0) {
+    await git([...WORKTREE_CONFIG, 'checkout', '-q', 'HEAD', '--', ...inHead], { cwd: worktree });
+  }
+}
+

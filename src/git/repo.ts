@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AgentError } from '../errors.js';
+import { git, GitError, gitOut } from './exec.js';
+
+/** The user's repository as hunkwise sees it: where it is and where its git data lives. */
+export interface Repo {
+  /** The top of the user's working tree (the main checkout, or the worktree the user is in). */
+  root: string;
+  /** The shared git directory (`git rev-parse --git-common-dir`), absolute. */
+  commonDir: string;
+  /** The git directory of the checkout the user is in (differs from commonDir in a linked worktree). */
+  gitDir: string;
+}
+
+/** Finds the repository around `cwd`; refuses with a message outside one. */
+export async function openRepo(cwd: string): Promise<Repo> {
+  let out: string;
+  try {
+    out = await gitOut(['rev-parse', '--show-toplevel', '--git-common-dir', '--git-dir'], { cwd });
+  } catch (error) {
+    if (error instanceof GitError && /not a git repository/i.test(error.stderr)) {
+      throw new AgentError(`${cwd} is not inside a git repository.`, {
+        hint: 'hunkwise works on a branch of a git repository: cd into one, or run `git init` and make a first commit.',
+        cause: error,
+      });
+    }
+    if (error instanceof GitError && /must be run in a work tree/i.test(error.stderr)) {
+      throw new AgentError(`${cwd} is inside a bare repository or a .git folder.`, {
+        hint: 'Run hunkwise from a checkout of the repository (its working tree).',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const [root, commonDir, gitDir] = out.split('\n');
+  if (!root || !commonDir || !gitDir) throw new AgentError(`git rev-parse gave an unexpected answer: ${out}`);
+  return { root, commonDir: resolve(root, commonDir), gitDir: resolve(root, gitDir) };
+}
+
+export interface HeadState {
+  /** The branch HEAD points to, e.g. `main` (full ref in `ref`). */
+  branch: string;
+  ref: string;
+  commit: string;
+}
+
+/**
+ * The branch a task starts from. Refuses, with what to do, before the first commit, with a
+ * detached HEAD, and while a merge, rebase, cherry-pick or revert is in progress.
+ */
+export async function requireStartableHead(repo: Repo): Promise<HeadState> {
+  const busy = operationInProgress(repo.gitDir);
+  if (busy) {
+    throw new AgentError(`A ${busy} is in progress in ${repo.root}.`, {
+      hint: `Finish it (git ${busy === 'merge' ? 'commit' : `${busy} --continue`}) or abort it (git ${busy} --abort), then start the task again. hunkwise does not start a task on a half-finished ${busy}.`,
+    });
+  }
+  const ref = await git(['symbolic-ref', '-q', 'HEAD'], { cwd: repo.root, okCodes: [1] });
+  if (ref.code === 1) {
+    throw new AgentError('HEAD is detached: there is no branch to start the task from and merge it back into.', {
+      hint: 'Check out a branch (git switch <branch>), or name the starting point with --base <ref>.',
+    });
+  }
+  const fullRef = ref.stdout.trim();
+  const commit = await git(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { cwd: repo.root, okCodes: [1] });
+  if (commit.code !== 0) {
+    throw new AgentError(`The repository has no commits yet (${fullRef.replace('refs/heads/', '')} is unborn).`, {
+      hint: 'Make a first commit (git add -A && git commit -m "Initial commit"), then start the task.',
+    });
+  }
+  return { branch: fullRef.replace(/^refs\/heads\//, ''), ref: fullRef, commit: commit.stdout.trim() };
+}
+
+/** Which multi-step git operation is half done in this checkout, if any. */
+export function operationInProgress(gitDir: string): 'merge' | 'rebase' | 'cherry-pick' | 'revert' | undefined {
+  if (existsSync(join(gitDir, 'rebase-merge')) || existsSync(join(gitDir, 'rebase-apply'))) return 'rebase';
+  if (existsSync(join(gitDir, 'MERGE_HEAD'))) return 'merge';
+  if (existsSync(join(gitDir, 'CHERRY_PICK_HEAD'))) return 'cherry-pick';
+  if (existsSync(join(gitDir, 'REVERT_HEAD'))) return 'revert';
+  return undefined;
+}
+
+/** Resolves a user-given ref to a commit, or says it names none. */
+export async function resolveCommit(repo: Repo, rev: string): Promise<string> {
+  const result = await git(['rev-parse', '-q', '--verify', `${rev}^{commit}`], { cwd: repo.root, okCodes: [1, 128] });
+  if (result.code !== 0) {
+    throw new AgentError(`'${rev}' does not name a commit in this repository.`, {
+      hint: 'Give a branch, tag or commit that exists (git branch -a lists branches).',
+      kind: 'usage',
+    });
+  }
+  return result.stdout.trim();
+}

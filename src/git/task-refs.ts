@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { AgentError } from '../errors.js';
+import { git, gitOut } from './exec.js';
+import type { Repo } from './repo.js';
+import type { TaskRecord } from './task-store.js';
+import { parseAuditLog, AUDIT_LOG_FORMAT } from './trailers.js';
+import { removeTaskWorktree, WORKTREE_CONFIG } from './worktree.js';
+
+/**
+ * Undo and abort keep what they drop: the audit log survives under `refs/hunkwise/`, where
+ * `git log` can still read it and `git gc` does not collect it.
+ */
+
+export const abortedRef = (id: string): string => `refs/hunkwise/aborted/${id}`;
+export const undoneRef = (id: string, step: number): string => `refs/hunkwise/undone/${id}/${step}`;
+
+/** The ref that holds a task's commits: its branch, or after an abort its kept history. */
+export const tipRef = (task: TaskRecord): string =>
+  task.status === 'aborted' ? abortedRef(task.id) : `refs/heads/${task.branch}`;
+
+export interface UndoneStep {
+  step: number;
+  commit: string;
+  subject: string;
+  keptAt: string;
+}
+
+/** Drops the last step commit of a task branch; its worktree follows. */
+export async function undoStep(repo: Repo, task: TaskRecord): Promise<UndoneStep> {
+  requireOpen(task, 'undo');
+  const [last] = parseAuditLog(await gitOut(['log', '-1', AUDIT_LOG_FORMAT, tipRef(task)], { cwd: repo.root }));
+  const step = Number(last?.trailers['Agent-Step'] ?? 0);
+  if (!last || step < 1 || last.trailers['Agent-Task'] !== task.id) {
+    throw new AgentError(`Task ${task.id} has no step to undo.`, { kind: 'usage' });
+  }
+  const keptAt = undoneRef(task.id, step);
+  await git(['update-ref', keptAt, last.commit], { cwd: repo.root });
+  if (existsSync(task.worktree)) {
+    await git([...WORKTREE_CONFIG, 'reset', '-q', '--hard', `${last.commit}^`], { cwd: task.worktree });
+  } else {
+    await git(['update-ref', '-m', 'hunkwise: undo', `refs/heads/${task.branch}`, `${last.commit}^`, last.commit], {
+      cwd: repo.root,
+    });
+  }
+  return { step, commit: last.commit, subject: last.subject, keptAt };
+}
+
+/** Removes the task's worktree and branch; the branch's history is kept under refs/hunkwise/aborted/. */
+export async function abortTask(repo: Repo, task: TaskRecord): Promise<string> {
+  requireOpen(task, 'abort');
+  const checkedOut = await git(['symbolic-ref', '-q', 'HEAD'], { cwd: repo.root, okCodes: [1] });
+  if (checkedOut.stdout.trim() === `refs/heads/${task.branch}`) {
+    throw new AgentError(`Your checkout is on ${task.branch}, the branch of the task to abort.`, {
+      hint: `Switch to another branch first (git switch ${task.base.ref}).`,
+      kind: 'usage',
+    });
+  }
+  const tip = await gitOut(['rev-parse', `refs/heads/${task.branch}`], { cwd: repo.root });
+  await git(['update-ref', abortedRef(task.id), tip], { cwd: repo.root });
+  await removeTaskWorktree(repo, task.worktree);
+  await git(['branch', '-D', '-q', task.branch], { cwd: repo.root });
+  return tip;
+}
+
+function requireOpen(task: TaskRecord, verb: string): void {
+  if (task.status === 'merged' || task.status === 'aborted') {
+    throw new AgentError(`Task ${task.id} is ${task.status}: it cannot ${verb === 'undo' ? 'be undone' : 'be aborted'}.`, {
+      kind: 'usage',
+    });
+  }
+}

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import {
+  appendFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { Locality } from '../model/types.js';
+
+/**
+ * Task state that must outlive the process, kept in the repository's git directory
+ * (`.git/hunkwise/tasks/<id>/`): nothing of it is in the user's working tree or index.
+ * Every write is atomic (write a temporary file, then rename), so a kill leaves the old or the
+ * new state, never half of one.
+ */
+
+export type TaskStatus = 'active' | 'ready' | 'merged' | 'aborted';
+
+export interface TaskRecord {
+  id: string;
+  branch: string;
+  instruction: string;
+  /** The ref the task started from (e.g. `main`) and its commit then. */
+  base: { ref: string; commit: string };
+  /** The first commit of the task branch, which records the task. */
+  root: string;
+  /** `provider/model` of every model the task used, the first one first. */
+  models: string[];
+  locality: Locality;
+  worktree: string;
+  status: TaskStatus;
+  /** Step commits so far (Agent-Step of the last one). */
+  steps: number;
+  numCtx?: number;
+  /** Reads and commands the user allowed for the rest of this task. */
+  allowances?: { class: 'read' | 'run'; pattern: string }[];
+  /** Index of the first message not yet in a step's git note. */
+  noteFrom?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const tasksDir = (commonDir: string): string => join(commonDir, 'hunkwise', 'tasks');
+export const taskDir = (commonDir: string, id: string): string => join(tasksDir(commonDir), id);
+
+export function newTaskId(taken: (id: string) => boolean): string {
+  for (;;) {
+    const id = randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6);
+    if (!taken(id)) return id;
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+export function saveTask(commonDir: string, record: TaskRecord): void {
+  const dir = taskDir(commonDir, record.id);
+  mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(join(dir, 'task.json'), { ...record, updatedAt: new Date().toISOString() });
+}
+
+export function loadTask(commonDir: string, id: string): TaskRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(taskDir(commonDir, id), 'task.json'), 'utf8')) as TaskRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every task of the repository, oldest first. */
+export function loadTasks(commonDir: string): TaskRecord[] {
+  let ids: string[];
+  try {
+    ids = readdirSync(tasksDir(commonDir));
+  } catch {
+    return [];
+  }
+  return ids
+    .map((id) => loadTask(commonDir, id))
+    .filter((task): task is TaskRecord => task !== undefined)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+export function removeTaskState(commonDir: string, id: string): void {
+  rmSync(taskDir(commonDir, id), { recursive: true, force: true });
+}
+
+/** Appends one JSON value as a line; a torn last line (killed mid-write) is skipped on reading. */
+export function appendJsonLine(file: string, value: unknown): void {
+  appendFileSync(file, `${JSON.stringify(value)}\n`);
+}
+
+export function readJsonLines<T>(file: string): T[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const values: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      values.push(JSON.parse(line) as T);
+    } catch {
+      // A line cut by a kill mid-write: everything before it is whole.
+    }
+  }
+  return values;
+}
+
+/** Cuts a torn last line (a kill in the middle of an append), so that appends start on a new line. */
+export function repairJsonLines(file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  if (text === '' || text.endsWith('\n')) return;
+  truncateSync(file, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+}

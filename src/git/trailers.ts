@@ -1,0 +1,87 @@
+import type { Locality } from '../model/types.js';
+
+/**
+ * The audit trailers of task commits (SPEC section 3), written and read back. Values are kept to one
+ * line so that `git log --format='%(trailers)'` and git's own trailer parsing read them as written.
+ */
+
+export interface StepAudit {
+  task: string;
+  step: number;
+  model: string;
+  locality: Locality;
+  action: string;
+  approved: number;
+  refused: number;
+}
+
+const oneLine = (value: string): string => value.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+
+const clip = (value: string, max: number): string => (value.length > max ? `${value.slice(0, max - 1)}…` : value);
+
+export function stepCommitMessage(audit: StepAudit, explanation: string): string {
+  const subject = clip(`agent step ${audit.step}: ${oneLine(audit.action)}`, 72);
+  const body = explanation.trim() ? `${explanation.trim()}\n\n` : '';
+  return `${subject}\n\n${body}${[
+    `Agent-Task: ${audit.task}`,
+    `Agent-Step: ${audit.step}`,
+    `Agent-Model: ${audit.model}`,
+    `Agent-Locality: ${audit.locality}`,
+    `Agent-Action: ${oneLine(audit.action)}`,
+    `Agent-Hunks: ${audit.approved} approved, ${audit.refused} refused`,
+  ].join('\n')}\n`;
+}
+
+export interface TaskAudit {
+  task: string;
+  instruction: string;
+  model: string;
+  locality: Locality;
+  baseRef: string;
+  baseCommit: string;
+}
+
+export function taskCommitMessage(audit: TaskAudit): string {
+  const subject = clip(`agent task: ${oneLine(audit.instruction)}`, 72);
+  return `${subject}\n\n${audit.instruction.trim()}\n\n${[
+    `Agent-Task: ${audit.task}`,
+    'Agent-Step: 0',
+    `Agent-Model: ${audit.model}`,
+    `Agent-Locality: ${audit.locality}`,
+    `Agent-Base: ${oneLine(audit.baseRef)} ${audit.baseCommit}`,
+    'Agent-Action: task',
+  ].join('\n')}\n`;
+}
+
+/** A commit of a task branch as `git log` gives it, trailers parsed. */
+export interface AuditedCommit {
+  commit: string;
+  subject: string;
+  date: string;
+  trailers: Record<string, string>;
+}
+
+/** `git log` format for parseAuditLog: fields split by NUL, records by RS, trailers by SOH. */
+export const AUDIT_LOG_FORMAT = '--format=%H%x00%s%x00%aI%x00%(trailers:unfold,separator=%x01)%x1e';
+
+export function parseAuditLog(output: string): AuditedCommit[] {
+  return output
+    .split('\x1e')
+    .map((record) => record.replace(/^\n/, ''))
+    .filter((record) => record.length > 0)
+    .map((record) => {
+      const [commit = '', subject = '', date = '', trailerText = ''] = record.split('\x00');
+      const trailers: Record<string, string> = {};
+      for (const line of trailerText.split('\x01')) {
+        const colon = line.indexOf(':');
+        if (colon > 0) trailers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+      }
+      return { commit, subject, date, trailers };
+    });
+}
+
+/** `Agent-Hunks: 2 approved, 1 refused` → counts; zeros when absent or malformed. */
+export function parseHunkCounts(value: string | undefined): { approved: number; refused: number } {
+  const match = /(\d+) approved, (\d+) refused/.exec(value ?? '');
+  return { approved: Number(match?.[1] ?? 0), refused: Number(match?.[2] ?? 0) };
+}

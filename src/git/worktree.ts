@@ -1,0 +1,71 @@
+import { lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { git } from './exec.js';
+import type { Repo } from './repo.js';
+
+/**
+ * A task's worktree: a checkout of its branch outside the user's working tree. Our git commands
+ * in it turn off end-of-line conversion so that the bytes in the worktree are the bytes of the
+ * blobs whatever `core.autocrlf` the user set (CRLF files stay CRLF, LF files stay LF), and run no
+ * hooks (the worktree is the agent's scratch space, not the user's act).
+ */
+export const WORKTREE_CONFIG = ['-c', 'core.autocrlf=false', '-c', 'core.eol=lf', '-c', 'core.safecrlf=false'];
+
+const NO_HOOKS = ['-c', `core.hooksPath=${process.platform === 'win32' ? 'NUL' : '/dev/null'}`];
+
+/** Folders the project needs but git ignores: shared with the task so its tools and tests run. */
+const DEPENDENCY_FOLDERS = new Set(['node_modules', '.venv', 'venv', 'vendor']);
+
+export async function addTaskWorktree(repo: Repo, path: string, branch: string, commit: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  await git([...WORKTREE_CONFIG, ...NO_HOOKS, 'worktree', 'add', '--quiet', '-b', branch, path, commit], {
+    cwd: repo.root,
+  });
+}
+
+/**
+ * Makes the main checkout's ignored dependency folders (node_modules at any depth, .venv, an ignored
+ * vendor) visible in the worktree. Each becomes a real folder whose entries are links to the
+ * originals, so that a `.gitignore` line such as `node_modules/` ignores it there too. Returns the
+ * folders it linked, relative to the root.
+ */
+export async function linkDependencyFolders(repo: Repo, worktree: string): Promise<string[]> {
+  const { stdout } = await git(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], {
+    cwd: repo.root,
+  });
+  const linked: string[] = [];
+  for (const entry of stdout.split('\0')) {
+    const folder = entry.replace(/\/$/, '');
+    if (!entry.endsWith('/') || !DEPENDENCY_FOLDERS.has(basename(folder))) continue;
+    mirrorFolder(join(repo.root, folder), join(worktree, folder));
+    linked.push(folder);
+  }
+  return linked;
+}
+
+function mirrorFolder(source: string, target: string): void {
+  mkdirSync(target, { recursive: true });
+  for (const name of readdirSync(source)) {
+    const link = join(target, name);
+    if (exists(link)) continue;
+    symlinkSync(join(source, name), link);
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a task's worktree (its files, not its branch). Tolerates one deleted by hand. */
+export async function removeTaskWorktree(repo: Repo, path: string): Promise<void> {
+  if (exists(path)) {
+    await git(['worktree', 'remove', '--force', '--force', path], { cwd: repo.root });
+  } else {
+    await git(['worktree', 'prune'], { cwd: repo.root });
+  }
+}

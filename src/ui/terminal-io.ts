@@ -1,0 +1,15 @@
+import type { TaskIO } from '../agent/events.js';
+
+export { isPromptCancelled } from './cancel.js';
+
+/**
+ * The person at the terminal as the loop sees them. The prompt modules (and @inquirer) are loaded
+ * at the first question, not at start-up: a task reaches the model first.
+ */
+export function createTerminalIO(output: NodeJS.WritableStream): TaskIO {
+  return {
+    approveAction: async (request) => (await import('./action-prompt.js')).askAction(request, { output }),
+    reviewHunks: async (changes) => (await import('./hunk-prompt.js')).reviewHunks(changes, { output }),
+    askFollowUp: async () => (await import('./follow-up.js')).askFollowUp({ output }),
+  };
+}
