@@ -2,6 +2,7 @@ import { restoreFromHead } from '../git/commit-step.js';
 import { changedPaths } from '../git/read-files.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
 import { AgentError } from '../errors.js';
+import { faultPoint } from '../fault.js';
 import { type ChatMessage, ModelError, type ModelProvider, type ToolCall } from '../model/types.js';
 import { type Allowance, createActionGate } from './approvals.js';
 import type { Conversation } from './conversation.js';
@@ -69,6 +70,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
   const record = (message: ChatMessage): void => {
     conversation.append(message);
     if (readJournal(options.commonDir, task.id)) {
+      faultPoint('step:recorded');
       clearJournal(options.commonDir, task.id);
       task.noteFrom = conversation.messages.length;
       saveTask(options.commonDir, task);

@@ -1,3 +1,4 @@
+import { faultPoint } from '../fault.js';
 import { type ApprovedFile, addNote, finishStep, prepareStep, restoreFromHead } from '../git/commit-step.js';
 import { gitOut } from '../git/exec.js';
 import { applyHunks, diffFile, type FileChange, formatHunkHeader, type Hunk, splitHunk } from '../git/hunks.js';
@@ -121,6 +122,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
     restore,
   };
   writeJournal(ctx.commonDir, ctx.task.id, journal);
+  faultPoint('step:journaled');
   const commit = await commitJournal(ctx, journal);
   return { content: outcome, commit };
 }
@@ -140,7 +142,9 @@ export async function commitJournal(ctx: Pick<StepContext, 'commonDir' | 'task' 
       message: journal.message,
       note: journal.note,
     });
+    faultPoint('step:prepared');
     commit = await finishStep(worktree, prepared);
+    faultPoint('step:committed');
   } else {
     const [parent = '', step = ''] = (
       await gitOut(['log', '-1', '--format=%P%x00%(trailers:key=Agent-Step,valueonly)', tip], { cwd: worktree })

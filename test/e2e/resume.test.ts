@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
+import { runAgent } from '../helpers/agent.js';
+import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+
+let server: FakeOllama | undefined;
+let repo: TestRepo | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  repo?.cleanup();
+});
+
+const EDIT = {
+  toolCalls: [{ name: 'edit_file', arguments: { path: 'a.txt', old_text: 'two', new_text: 'TWO' } }],
+};
+const FINISH = { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
+
+/** A task killed with SIGKILL at a point of a step's commit, then resumed. */
+async function killThenResume(point: string) {
+  server = await startFakeOllama({ script: [EDIT, FINISH] });
+  repo = makeRepo({ 'a.txt': 'one\ntwo\nthree\n' });
+  const env = { ...repo.env, OLLAMA_HOST: server.url };
+  const before = snapshotCheckout(repo);
+
+  const killed = await runAgent(['task', 'capitalise two', '--approve', 'all'], {
+    cwd: repo.root,
+    env: { ...env, HUNKWISE_KILL_AT: point },
+  });
+  expect(killed.signal).toBe('SIGKILL');
+  expect(snapshotCheckout(repo)).toBe(before);
+  const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+
+  const resumed = await runAgent(['task', '--resume', id, '--approve', 'all'], { cwd: repo.root, env });
+  expect(resumed.stderr).toBe('');
+  expect(resumed.code).toBe(0);
+  expect(snapshotCheckout(repo)).toBe(before);
+
+  const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+  const steps = repo.git('log', '--format=%(trailers:key=Agent-Step,valueonly)', `main..${task.branch}`);
+  expect(steps.split('\n').filter(Boolean)).toEqual(['1', '0']);
+  expect(repo.git('show', `${task.branch}:a.txt`)).toBe('one\nTWO\nthree\n');
+  expect(readFileSync(join(task.worktree, 'a.txt'), 'utf8')).toBe('one\nTWO\nthree\n');
+  expect(repo.git('notes', '--ref=hunkwise', 'show', task.branch)).toContain('Step 1 committed');
+  // The model hears of the step exactly once, whatever moment the kill came.
+  const chats = server.chatRequests();
+  const last = chats.at(-1)?.messages ?? [];
+  expect(last.filter((message) => message.content.includes('Step 1 committed'))).toHaveLength(1);
+  expect(last.filter((message) => message.role === 'tool')).toHaveLength(1);
+  return { chats, resumed };
+}
+
+describe('a task killed in the middle of a step', () => {
+  for (const point of ['step:journaled', 'step:prepared', 'step:committed', 'step:recorded']) {
+    it(`resumes without losing or repeating the step (killed at ${point})`, async () => {
+      const { resumed } = await killThenResume(point);
+      expect(resumed.stdout).toMatch(/finished/);
+    });
+  }
+});
