@@ -18,9 +18,13 @@ export interface ActionGateOptions {
   remember: (allowance: Allowance) => void;
 }
 
+/** Shell syntax that chains or redirects: what follows a command prefix must have none of it. */
+const SHELL_CONTROL = /[;&|<>`$(){}\n\r\\]/;
+
 /**
  * `pattern` covers `subject` when equal, or when the pattern ends in `*` (a prefix: `npm test *`
- * covers `npm test` and `npm test -- --run`) or `/**` (a folder and everything below it).
+ * covers `npm test` and `npm test -- --run`, but never `npm test; rm -rf x`: the rest may not chain,
+ * substitute or redirect) or `/**` (a folder and everything below it).
  */
 export function patternCovers(pattern: string, subject: string): boolean {
   if (pattern.endsWith('/**')) {
@@ -29,7 +33,8 @@ export function patternCovers(pattern: string, subject: string): boolean {
   }
   if (pattern.endsWith('*')) {
     const prefix = pattern.slice(0, -1);
-    return subject.startsWith(prefix) || subject === prefix.trimEnd();
+    if (subject === prefix.trimEnd()) return true;
+    return subject.startsWith(prefix) && !SHELL_CONTROL.test(subject.slice(prefix.length));
   }
   return pattern === subject;
 }

@@ -83,8 +83,9 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
       }
     });
     if (approved.length === 0) continue;
-    const content = change.kind === 'delete' ? null : applyHunks(change.oldContent, approved);
-    approvedFiles.push({ path: change.path, content });
+    const content = applyHunks(change.oldContent, approved);
+    // A deletion stays one only when every line goes (an edited deletion hunk may keep some).
+    approvedFiles.push({ path: change.path, content: change.kind === 'delete' && content === '' ? null : content });
   }
   const approvedCount = decisions.filter((decision) => decision.approved).length;
   const refusedCount = decisions.length - approvedCount;

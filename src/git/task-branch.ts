@@ -21,8 +21,9 @@ export interface CreateTaskOptions {
 /** Lower-case words of the instruction joined by '-', at most 40 characters, safe in a ref name. */
 export function slugify(text: string): string {
   const words = text
-    .toLowerCase()
     .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ')
     .trim()
     .split(' ')

@@ -1,6 +1,6 @@
 import type { TaskIO } from '../agent/events.js';
 
-export { isPromptCancelled } from './cancel.js';
+export { isPromptCancelled } from './key-prompt-cancel.js';
 
 /**
  * The person at the terminal as the loop sees them. The prompt modules (and @inquirer) are loaded

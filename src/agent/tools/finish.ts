@@ -1,0 +1,23 @@
+import type { Tool } from '../tool.js';
+
+/**
+ * finish: the model says the task is done. The loop stops on `finished`; the summary goes to the
+ * terminal (details), the model is only told the task is finished.
+ */
+
+export type FinishArgs = { summary: string };
+
+export const finishTool: Tool<FinishArgs> = {
+  name: 'finish',
+  description: 'Call when the task is done.',
+  parameters: {
+    type: 'object',
+    properties: { summary: { type: 'string', description: 'what was done, one paragraph' } },
+    required: ['summary'],
+  },
+  actionClass: 'none',
+  describe: () => 'finish',
+  async run(args) {
+    return { content: 'Task finished.', finished: true, details: args.summary };
+  },
+};

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { GitError, git } from '../../git/exec.js';
+import type { Tool } from '../tool.js';
+import { askApproval, confine, fail, isResult, literalPathspec } from './shared.js';
+
+/**
+ * grep: matching lines as `path:line: text`, with git grep's semantics (extended regex, tracked
+ * and untracked-not-ignored files, binary files skipped). At most MAX_MATCHES lines, each cut
+ * at MAX_LINE_CHARS, then a count of the rest. Exit 1 from git grep is "no match", not an error.
+ */
+
+export type GrepArgs = { pattern: string; path?: string };
+
+const MAX_MATCHES = 200;
+const MAX_LINE_CHARS = 300;
+const NO_MATCH = 1;
+
+export const grepTool: Tool<GrepArgs> = {
+  name: 'grep',
+  description: 'Search file contents with an extended regex; prints path:line: text.',
+  parameters: {
+    type: 'object',
+    properties: {
+      pattern: { type: 'string', description: 'extended regex, e.g. parseConfig\\(' },
+      path: { type: 'string', description: 'file or folder to search, default all' },
+    },
+    required: ['pattern'],
+  },
+  actionClass: 'read',
+  describe: (args) => `grep ${args.pattern}`,
+  async run(args, ctx) {
+    if (args.pattern === '') return fail('pattern is empty; give the text or extended regex to search for.');
+    const target = confine(ctx, args.path ?? '.');
+    if (isResult(target)) return target;
+    const subject = target.rel === '.' ? args.pattern : `${args.pattern} in ${target.rel}`;
+    const refused = await askApproval(ctx, { class: 'read', tool: 'grep', subject });
+    if (refused) return refused;
+    if (!existsSync(target.abs)) {
+      return fail(`${target.rel} does not exist; call grep without path to search every file.`);
+    }
+
+    const gitArgs = ['grep', '-z', '-n', '-I', '--untracked', '--no-color', '-E', '-e', args.pattern];
+    let stdout: string;
+    let code: number;
+    try {
+      ({ stdout, code } = await git([...gitArgs, '--', literalPathspec(target.rel)], {
+        cwd: ctx.root,
+        okCodes: [NO_MATCH],
+        signal: ctx.signal,
+      }));
+    } catch (error) {
+      if (!(error instanceof GitError)) throw error;
+      const message = error.stderr.trim().replace(/^fatal: /, '');
+      return fail(
+        `git grep failed: ${message}. The pattern is an extended regex: escape ( ) [ ] { } . * + ? | with \\ to match them literally.`,
+      );
+    }
+    const where = target.rel === '.' ? '' : ` in ${target.rel}`;
+    if (code === NO_MATCH) return { content: `No matches for ${args.pattern}${where}.` };
+
+    const matches = stdout.split('\n').filter((line) => line !== '');
+    const shown = matches.slice(0, MAX_MATCHES).map(formatMatch);
+    const rest = matches.length - shown.length;
+    const more = rest > 0 ? `\n... and ${rest} more matches; narrow with path or a more specific pattern` : '';
+    return {
+      content: `${shown.join('\n')}${more}`,
+      details: `${matches.length} matches for ${args.pattern}${where}`,
+    };
+  },
+};
+
+/** `path\0line\0text` (git grep -z -n) → `path:line: text`, the text cut at MAX_LINE_CHARS. */
+function formatMatch(raw: string): string {
+  const first = raw.indexOf('\0');
+  const second = raw.indexOf('\0', first + 1);
+  if (first === -1 || second === -1) return raw;
+  let text = raw.slice(second + 1).replace(/\r$/, '');
+  if (text.length > MAX_LINE_CHARS) text = `${text.slice(0, MAX_LINE_CHARS)} [...]`;
+  return `${raw.slice(0, first)}:${raw.slice(first + 1, second)}: ${text}`;
+}

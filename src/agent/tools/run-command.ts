@@ -1,0 +1,212 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import type { Tool, ToolContext, ToolResult } from '../tool.js';
+import { StringDecoder } from 'node:string_decoder';
+import { askApproval, fail } from './shared.js';
+
+/**
+ * run_command: `sh -c COMMAND` in the worktree, after a run approval whose subject is the command.
+ * The command gets its own process group; on timeout or abort the whole group gets SIGTERM, then
+ * SIGKILL after KILL_GRACE_MS. Standard input is closed; stdout and stderr are kept interleaved as
+ * they came, in bounded head and tail buffers (OutputCap). The result starts with the exit code.
+ */
+
+export type RunCommandArgs = { command: string };
+
+const KILL_GRACE_MS = 2_000;
+/** How long background processes may keep the output open after the shell itself exited. */
+const LINGER_MS = 500;
+
+type Stop = 'timeout' | 'abort' | 'linger';
+
+interface Execution {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stop: Stop | undefined;
+  output: string;
+  spawnError?: string;
+}
+
+export const runCommandTool: Tool<RunCommandArgs> = {
+  name: 'run_command',
+  description: 'Run a shell command in the repo root; returns exit code and output.',
+  parameters: {
+    type: 'object',
+    properties: { command: { type: 'string', description: 'sh command line, e.g. npm test' } },
+    required: ['command'],
+  },
+  actionClass: 'run',
+  describe: (args) => `run_command ${args.command}`,
+  async run(args, ctx) {
+    const command = args.command.trim();
+    if (command === '') return fail('command is empty; give a shell command line, e.g. npm test.');
+    const refused = await askApproval(ctx, { class: 'run', tool: 'run_command', subject: command });
+    if (refused) return refused;
+    if (ctx.signal.aborted) return fail('The task was cancelled before the command started.');
+    return report(await execute(command, ctx), ctx.run.timeoutMs);
+  },
+};
+
+function report(run: Execution, timeoutMs: number): ToolResult {
+  const output = run.output === '' ? '(no output)' : run.output;
+  if (run.spawnError) return fail(`The command could not be started: ${run.spawnError}`);
+  if (run.stop === 'timeout') {
+    const head = `Timed out after ${timeoutMs / 1000} s; the command and its child processes were killed. Run something that ends (not a server or a watcher), or a narrower command.`;
+    return { content: `${head}\n${output}`, isError: true };
+  }
+  if (run.stop === 'abort') {
+    return { content: `Cancelled; the command and its child processes were killed.\n${output}`, isError: true };
+  }
+  const status = run.code !== null ? `exit code ${run.code}` : `killed by ${run.signal ?? 'a signal'}`;
+  const linger =
+    run.stop === 'linger' ? '\n[background processes still holding the output after the shell exited were killed]' : '';
+  return { content: `${status}\n${output}${linger}`, details: status };
+}
+
+function execute(command: string, ctx: ToolContext): Promise<Execution> {
+  return new Promise((resolve) => {
+    const cap = new OutputCap(ctx.run.outputLimit);
+    const child = spawn('sh', ['-c', command], {
+      cwd: ctx.root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', PAGER: 'cat' },
+    });
+    let stop: Stop | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
+    let spawnError: string | undefined;
+    let killed = false;
+    let closed = false;
+    let done = false;
+    const timers: NodeJS.Timeout[] = [];
+
+    const signalGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, sig);
+      } catch {
+        // The group is already gone.
+      }
+    };
+    const finish = () => {
+      if (done || !closed) return;
+      // After a stop, wait for SIGKILL while anything of the group survived SIGTERM.
+      if (stop && !killed && child.pid !== undefined && groupAlive(child.pid)) return;
+      done = true;
+      for (const t of timers) clearTimeout(t);
+      ctx.signal.removeEventListener('abort', onAbort);
+      resolve({ ...exit, stop, output: cap.text(), ...(spawnError ? { spawnError } : {}) });
+    };
+    const halt = (why: Stop) => {
+      if (stop || done) return;
+      stop = why;
+      signalGroup('SIGTERM');
+      timers.push(
+        setTimeout(() => {
+          signalGroup('SIGKILL');
+          killed = true;
+          // Something outside the group may still hold the pipes: stop waiting for them.
+          timers.push(setTimeout(() => close(), 1_000));
+          finish();
+        }, KILL_GRACE_MS),
+      );
+    };
+    const close = () => {
+      closed = true;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish();
+    };
+    const onAbort = () => halt('abort');
+
+    child.stdout.on('data', (chunk: Buffer) => cap.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => cap.push(chunk));
+    child.on('error', (error) => {
+      spawnError = error.message;
+      close();
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      if (!stop) timers.push(setTimeout(() => halt('linger'), LINGER_MS));
+    });
+    child.on('close', close);
+    timers.push(setTimeout(() => halt('timeout'), ctx.run.timeoutMs));
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Whether a process of the group is still running. Zombies do not count: where PID 1 does not
+ * reap orphans (some containers), a killed group's members stay zombies, yet signal 0 reaches them.
+ */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true;
+  }
+  return entries.some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return group === String(pgid) && state !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Keeps the first and the last bytes of a stream, `limit` in all, however much goes through it:
+ * memory stays bounded by the limit plus one chunk. text() marks the cut, `[... N bytes cut ...]`,
+ * and never splits a UTF-8 character at either edge of it.
+ */
+export class OutputCap {
+  private readonly headLimit: number;
+  private readonly tailLimit: number;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
+  private total = 0;
+
+  constructor(limit: number) {
+    this.headLimit = Math.ceil(Math.max(0, limit) / 2);
+    this.tailLimit = Math.max(0, limit) - this.headLimit;
+  }
+
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    let rest = chunk;
+    if (this.headBytes < this.headLimit) {
+      const taken = rest.subarray(0, this.headLimit - this.headBytes);
+      this.head.push(taken);
+      this.headBytes += taken.length;
+      rest = rest.subarray(taken.length);
+    }
+    if (rest.length === 0 || this.tailLimit === 0) return;
+    this.tail.push(rest);
+    this.tailBytes += rest.length;
+    while (this.tail.length > 1 && this.tailBytes - (this.tail[0]?.length ?? 0) >= this.tailLimit) {
+      this.tailBytes -= this.tail.shift()?.length ?? 0;
+    }
+  }
+
+  text(): string {
+    const tail = Buffer.concat(this.tail);
+    let kept = tail.subarray(Math.max(0, tail.length - this.tailLimit));
+    const cut = this.total - this.headBytes - kept.length;
+    if (cut === 0) return Buffer.concat([...this.head, kept]).toString('utf8');
+    let skip = 0;
+    while (skip < kept.length && skip < 3 && ((kept[skip] ?? 0) & 0xc0) === 0x80) skip++;
+    kept = kept.subarray(skip);
+    const head = new StringDecoder('utf8').write(Buffer.concat(this.head));
+    const dropped = this.total - Buffer.byteLength(head) - kept.length;
+    return `${head}\n[... ${dropped} bytes cut ...]\n${kept.toString('utf8')}`;
+  }
+}

@@ -1,0 +1,75 @@
+import { basename } from 'node:path';
+import { git } from '../../git/exec.js';
+import { resolveInside } from '../paths.js';
+import type { ActionRequest, ToolContext, ToolResult } from '../tool.js';
+import { similarity } from './match-text.js';
+
+/** Helpers the tools share: error results, asking approval, confined paths, the repo's file list. */
+
+export function fail(content: string): ToolResult {
+  return { content, isError: true };
+}
+
+/**
+ * Asks the user (through ctx.approve) for a read or a run. Resolves to undefined when allowed, or
+ * to the refusal the tool returns as is: it names what was refused, the reason when one was
+ * given, and tells the model to continue without it or ask differently.
+ */
+export async function askApproval(ctx: ToolContext, request: ActionRequest): Promise<ToolResult | undefined> {
+  const decision = await ctx.approve(request);
+  if (decision.allowed) return undefined;
+  const what = `${request.tool} ${request.subject}`;
+  const why = decision.reason
+    ? ` by the user, who said: "${decision.reason}"`
+    : decision.automatic
+      ? ` automatically (${decision.automatic})`
+      : ' by the user';
+  return fail(`${what} was refused${why}. Continue without it, or ask for something different.`);
+}
+
+/** A path confined to the worktree (see resolveInside), or the error result to return. */
+export function confine(ctx: ToolContext, path: string): { abs: string; rel: string } | ToolResult {
+  const resolved = resolveInside(ctx.root, path);
+  return 'error' in resolved ? fail(resolved.error) : resolved;
+}
+
+export function isResult(value: object): value is ToolResult {
+  return 'content' in value;
+}
+
+/** A git pathspec that matches `rel` literally (no glob, no `:(magic)`). */
+export function literalPathspec(rel: string): string {
+  return `:(literal)${rel}`;
+}
+
+/**
+ * Tracked and untracked-but-not-ignored files under `rel` ('.' for all), sorted, without
+ * duplicates (a file with merge stages is listed once), paths relative to the root.
+ */
+export async function listRepoFiles(root: string, rel: string, signal?: AbortSignal): Promise<string[]> {
+  const args = ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', literalPathspec(rel)];
+  const { stdout } = await git(args, { cwd: root, signal });
+  const files = new Set(stdout.split('\0').filter((f) => f !== ''));
+  return [...files].sort();
+}
+
+/** Lines numbered from `first`, numbers right-aligned to `width` digits: `  12│ text`. */
+export function numberLines(lines: string[], first: number, width: number): string {
+  return lines.map((line, i) => `${String(first + i).padStart(width)}│ ${line}`).join('\n');
+}
+
+/** Up to `limit` existing files whose paths look most like `rel` (same name first). */
+export function similarPaths(rel: string, files: string[], limit = 5): string[] {
+  const name = basename(rel).toLowerCase();
+  const scored = files.map((file) => {
+    const fileName = basename(file).toLowerCase();
+    const score =
+      (fileName === name ? 1 : 0) + similarity(fileName, name) + 0.5 * similarity(file.toLowerCase(), rel.toLowerCase());
+    return { file, score };
+  });
+  return scored
+    .filter((s) => s.score > 0.4)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit)
+    .map((s) => s.file);
+}

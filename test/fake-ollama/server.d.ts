@@ -1,0 +1,111 @@
+/**
+ * Types of the fake Ollama server (server.js, plain ESM so it runs without a build). Real HTTP on
+ * 127.0.0.1, Ollama's wire format; each test scripts the answers and asserts on what was sent.
+ */
+
+/** A model the server knows. Left out: tools true, contextLength 32768, family qwen2. */
+export interface FakeModel {
+  name: string;
+  /** `<arch>.context_length` in /api/show; null leaves the key out. */
+  contextLength?: number | null;
+  /** Whether capabilities include "tools"; without it a chat request with tools gets a 400. */
+  tools?: boolean;
+  size?: number;
+  family?: string;
+  parameterSize?: string;
+  quantization?: string;
+}
+
+export interface FakeToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** One scripted answer to one /api/chat request. */
+export interface FakeTurn {
+  content?: string;
+  toolCalls?: FakeToolCall[];
+  /** Stream the content in pieces of this many characters (default: up to three words a piece). */
+  chunkSize?: number;
+  /** Wait this long before answering (before the headers, as Ollama does while loading a model). */
+  delayMs?: number;
+  /** Wait this long between NDJSON lines. */
+  lineDelayMs?: number;
+  /** Answer this HTTP error, as JSON `{ error }`. */
+  error?: { status: number; error: string };
+  /** Send this many NDJSON lines, then destroy the socket without the done line. */
+  cutAfter?: number;
+  /** Send this many NDJSON lines, then hold the connection open until the client leaves. */
+  hangAfter?: number;
+  promptEvalCount?: number;
+  evalCount?: number;
+}
+
+export interface FakeChatMessage {
+  role: string;
+  content: string;
+  tool_calls?: { function: { name: string; arguments: Record<string, unknown> } }[];
+  tool_name?: string;
+  [key: string]: unknown;
+}
+
+/** The body of an /api/chat request as the client sent it. */
+export interface FakeChatBody {
+  model: string;
+  messages: FakeChatMessage[];
+  tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
+  stream?: boolean;
+  options?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * Turns in order, one per /api/chat request that passes the server's own checks (known model,
+ * tools supported), or a function of the request and that 0-based index. Running out (or the
+ * function returning undefined) answers 500 `fake ollama: no scripted turn left for request N`.
+ */
+export type FakeScript =
+  | FakeTurn[]
+  | ((request: FakeChatBody, index: number) => FakeTurn | undefined | Promise<FakeTurn | undefined>);
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** Parsed JSON, or null when the body was empty or not JSON. */
+  body: unknown;
+  /** Date.now() when the request arrived. */
+  receivedAt: number;
+  /** Set on a chat request whose connection the client closed before the answer was complete. */
+  clientClosedEarly?: true;
+}
+
+export interface FakeOllamaOptions {
+  /** Default: DEFAULT_MODELS (qwen2.5-coder:7b with tools, context length 32768). */
+  models?: FakeModel[];
+  script?: FakeScript;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Called with each request as it is recorded (the CLI's --record uses it). */
+  onRequest?: (request: RecordedRequest) => void;
+}
+
+export interface FakeOllama {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+  /** Every request, in order of arrival. */
+  readonly requests: RecordedRequest[];
+  /** The bodies of the /api/chat requests, in order. */
+  chatRequests(): FakeChatBody[];
+  /** Replaces the script and starts again from its first turn. */
+  setScript(script: FakeScript): void;
+  /** Stops listening and destroys every open connection; resolves when nothing is left. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MODELS: readonly FakeModel[];
+
+export function startFakeOllama(options?: FakeOllamaOptions): Promise<FakeOllama>;
+
+/** How a turn's content is cut into streamed pieces. */
+export function splitContent(content: string, chunkSize?: number): string[];

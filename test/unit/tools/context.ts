@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll } from 'vitest';
+import type { ActionDecision, ActionRequest, Proposal, ToolContext } from '../../../src/agent/tool.js';
+
+/**
+ * Test fixtures for the tools: a real temporary git repository built from an object literal of
+ * files, and a real ToolContext whose approve answers from a list (then allows) and whose propose
+ * records the proposal. Every repository is removed after the test file.
+ */
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+export interface RepoOptions {
+  /** Files written after the commit and left untracked. */
+  untracked?: Record<string, string | Buffer>;
+}
+
+export function gitdir(files: Record<string, string | Buffer>, options: RepoOptions = {}): string {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'hunkwise-tools-')));
+  made.push(root);
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], {
+      cwd: root,
+      stdio: 'pipe',
+    });
+  git('init', '-q', '-b', 'main');
+  write(root, files);
+  git('add', '-A');
+  git('commit', '-q', '--allow-empty', '-m', 'initial');
+  write(root, options.untracked ?? {});
+  return root;
+}
+
+export function scratchDir(): string {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'hunkwise-outside-')));
+  made.push(dir);
+  return dir;
+}
+
+export function write(root: string, files: Record<string, string | Buffer>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+}
+
+export function read(root: string, path: string): string {
+  return readFileSync(join(root, path), 'utf8');
+}
+
+export interface TestContext extends ToolContext {
+  approvals: ActionRequest[];
+  proposals: Proposal[];
+}
+
+export interface ContextOptions {
+  answers?: ActionDecision[];
+  timeoutMs?: number;
+  outputLimit?: number;
+  signal?: AbortSignal;
+}
+
+export function createContext(root: string, options: ContextOptions = {}): TestContext {
+  const answers = [...(options.answers ?? [])];
+  const approvals: ActionRequest[] = [];
+  const proposals: Proposal[] = [];
+  return {
+    root,
+    signal: options.signal ?? new AbortController().signal,
+    approvals,
+    proposals,
+    run: { timeoutMs: options.timeoutMs ?? 10_000, outputLimit: options.outputLimit ?? 20_000 },
+    async approve(request) {
+      approvals.push(request);
+      return answers.shift() ?? { allowed: true };
+    },
+    async propose(proposal) {
+      proposals.push(proposal);
+      return { content: `Applied ${proposal.action}.`, commit: 'c0ffee' };
+    },
+  };
+}
