@@ -68,6 +68,7 @@ export async function reviewHunks(
     const hunks = [...change.hunks];
     const notes = options.notes?.(change.path) ?? [];
     let restOfFile: boolean | undefined;
+    let headerShown = false;
     for (let i = 0; i < hunks.length; i++) {
       const decide = (approved: boolean, reason?: string, hunk = hunks[i]!): void => {
         decisions.push({ path: change.path, hunk, approved, ...(reason ? { reason } : {}) });
@@ -78,7 +79,9 @@ export async function reviewHunks(
       }
       for (;;) {
         const hunk = hunks[i]!;
-        ui.write(renderHunk(change, hunk, { colors: ui.colors, notes }));
+        // As git add -p: the file header once per file, then only the hunks.
+        ui.write(renderHunk(change, hunk, { colors: ui.colors, notes, fileHeader: !headerShown }));
+        headerShown = true;
         const keys = allowedKeys(change, hunk);
         const message = `(${i + 1}/${hunks.length}) ${stageWhat(change)} [${keys.join(',')}]? `;
         let key = await ask(message, keys);

@@ -23,8 +23,8 @@ const NO_EOL = '\\ No newline at end of file';
 export function renderFileHeader(change: Pick<FileChange, 'path' | 'kind'>, colors: Colors): string[] {
   const path = visible(change.path);
   const lines = [`diff --git a/${path} b/${path}`];
-  if (change.kind === 'create') lines.push('new file', '--- /dev/null', `+++ b/${path}`);
-  else if (change.kind === 'delete') lines.push('deleted file', `--- a/${path}`, '+++ /dev/null');
+  if (change.kind === 'create') lines.push('new file mode 100644', '--- /dev/null', `+++ b/${path}`);
+  else if (change.kind === 'delete') lines.push('deleted file mode 100644', `--- a/${path}`, '+++ /dev/null');
   else lines.push(`--- a/${path}`, `+++ b/${path}`);
   return lines.map((line) => colors.bold(line));
 }

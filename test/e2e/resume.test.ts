@@ -46,6 +46,7 @@ async function killThenResume(point: string) {
   expect(repo.git('notes', '--ref=hunkwise', 'show', task.branch)).toContain('Step 1 committed');
   // The model hears of the step exactly once, whatever moment the kill came.
   const chats = server.chatRequests();
+  expect(new Set(chats.map((chat) => chat.options?.num_ctx))).toEqual(new Set([32768]));
   const last = chats.at(-1)?.messages ?? [];
   expect(last.filter((message) => message.content.includes('Step 1 committed'))).toHaveLength(1);
   expect(last.filter((message) => message.role === 'tool')).toHaveLength(1);

@@ -19,8 +19,12 @@ afterEach(async () => {
   repo = undefined;
 });
 
-async function setup(script: FakeTurn[], files: Record<string, string> = { 'src/total.ts': ORIGINAL }) {
-  server = await startFakeOllama({ script });
+async function setup(
+  script: FakeTurn[],
+  files: Record<string, string> = { 'src/total.ts': ORIGINAL },
+  contextLength = 32768,
+) {
+  server = await startFakeOllama({ script, models: [{ name: 'qwen2.5-coder:7b', contextLength }] });
   repo = makeRepo(files);
   const env = { ...repo.env, OLLAMA_HOST: server.url };
   return { server, repo, env };
@@ -44,7 +48,7 @@ describe('agent task without a terminal', () => {
       },
       { toolCalls: [{ name: 'write_file', arguments: { path: 'src/new.ts', content: 'export const n = 1;\n' } }] },
       { toolCalls: [{ name: 'finish', arguments: { summary: 'Renamed and added a file.' } }] },
-    ]);
+    ], undefined, 16384);
     // The user has work of their own in progress: an uncommitted edit, a staged change, a stash.
     repo.write('notes.txt', 'stash me\n');
     repo.git('add', 'notes.txt');
@@ -85,7 +89,8 @@ describe('agent task without a terminal', () => {
 
     const chats = server.chatRequests();
     expect(chats).toHaveLength(4);
-    expect(new Set(chats.map((chat) => chat.options?.num_ctx))).toEqual(new Set([32768]));
+    // The model's context length (from /api/show), the same on every request.
+    expect(new Set(chats.map((chat) => chat.options?.num_ctx))).toEqual(new Set([16384]));
     // Each request extends the previous one unchanged.
     for (let i = 1; i < chats.length; i++) {
       const previous = chats[i - 1]?.messages ?? [];
@@ -110,6 +115,27 @@ describe('agent task without a terminal', () => {
     const task = taskJson(repo);
     expect(repo.git('rev-list', '--count', `main..${task.branch}`).trim()).toBe('1');
     expect(readFileSync(join(task.worktree, 'src/total.ts'), 'utf8')).toBe(ORIGINAL);
+  });
+
+  it("makes the main checkout's ignored dependency folders visible in the worktree", async () => {
+    const { repo, env } = await setup([{ toolCalls: [{ name: 'finish', arguments: { summary: 'ok' } }] }], {
+      '.gitignore': 'node_modules/\n.venv\n',
+      'package.json': '{}\n',
+      'packages/app/package.json': '{}\n',
+    });
+    repo.write('node_modules/left-pad/index.js', 'module.exports = 1;\n');
+    repo.write('node_modules/.bin/left-pad', '#!/bin/sh\n');
+    repo.write('packages/app/node_modules/right-pad/index.js', 'module.exports = 2;\n');
+    repo.write('.venv/bin/python', '#!/bin/sh\n');
+    const run = await runAgent(['task', 'look around'], { cwd: repo.root, env });
+    expect(run.code).toBe(0);
+    const task = taskJson(repo);
+    expect(readFileSync(join(task.worktree, 'node_modules/left-pad/index.js'), 'utf8')).toBe('module.exports = 1;\n');
+    expect(existsSync(join(task.worktree, 'node_modules/.bin/left-pad'))).toBe(true);
+    expect(readFileSync(join(task.worktree, 'packages/app/node_modules/right-pad/index.js'), 'utf8')).toBe('module.exports = 2;\n');
+    expect(existsSync(join(task.worktree, '.venv/bin/python'))).toBe(true);
+    // Ignored there as in the main checkout: the worktree stays clean.
+    expect(execGit(task.worktree, 'status', '--porcelain')).toBe('');
   });
 
   it('prints one JSON event per line with --json', async () => {

@@ -70,14 +70,14 @@ describe('renderHunk', () => {
     const out = renderHunk(created, created.hunks[0]!, { colors: colors(false), notes: ['n.txt:1 warning'] });
     expect(out.split('\n').slice(0, 6)).toEqual([
       'diff --git a/n.txt b/n.txt',
-      'new file',
+      'new file mode 100644',
       '--- /dev/null',
       '+++ b/n.txt',
       'n.txt:1 warning',
       '@@ -0,0 +1 @@',
     ]);
     const deleted = diffFile('d.txt', 'bye\n', null);
-    expect(renderHunk(deleted, deleted.hunks[0]!, { colors: colors(false) })).toContain('deleted file\n--- a/d.txt\n+++ /dev/null\n');
+    expect(renderHunk(deleted, deleted.hunks[0]!, { colors: colors(false) })).toContain('deleted file mode 100644\n--- a/d.txt\n+++ /dev/null\n');
     expect(renderHunk(change, hunk, { colors: colors(false), fileHeader: false })).toMatch(/^@@ /);
   });
 

@@ -1,0 +1,94 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
+import { AGENT_BIN } from '../helpers/agent.js';
+import { type PtySession, spawnPty } from '../helpers/pty.js';
+import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+
+/** Thirty numbered lines: changes at lines 2, 12 and 22 make three hunks. */
+const NUMBERS = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n').concat('\n');
+const COMMAND = "sed -i -e 's/^line 2$/LINE 2/' -e 's/^line 12$/LINE 12/' -e 's/^line 22$/LINE 22/' numbers.txt && printf 'new\\n' > extra.txt";
+
+let server: FakeOllama | undefined;
+let repo: TestRepo | undefined;
+let pty: PtySession | undefined;
+
+afterEach(async () => {
+  pty?.kill('SIGKILL');
+  await server?.close();
+  repo?.cleanup();
+});
+
+describe('agent task in a real terminal', () => {
+  it('asks for the command, then each hunk: y, r with a reason, y, y; commits exactly the approved hunks', async () => {
+    server = await startFakeOllama({
+      script: [
+        { content: 'Capitalising three lines with sed.', toolCalls: [{ name: 'run_command', arguments: { command: COMMAND } }] },
+        { content: 'Understood.', toolCalls: [{ name: 'finish', arguments: { summary: 'Capitalised two lines.' } }] },
+      ],
+    });
+    repo = makeRepo({ 'numbers.txt': NUMBERS, 'README.md': '# demo\n' });
+    // The user's own work in progress: a stash, a staged change and an uncommitted edit.
+    repo.write('README.md', '# demo\nstashed\n');
+    repo.git('stash');
+    repo.write('staged.txt', 'staged\n');
+    repo.git('add', 'staged.txt');
+    repo.write('numbers.txt', `${NUMBERS}my edit\n`);
+    const before = snapshotCheckout(repo);
+
+    pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'capitalise lines 2, 12 and 22'], {
+      cwd: repo.root,
+      env: { ...repo.env, OLLAMA_HOST: server.url },
+      cols: 200,
+    });
+    await pty.waitFor(/Run this command\?/);
+    pty.type('y');
+    await pty.waitFor(/\(1\/3\) Stage this hunk \[y,n,a,d,e,r,q,\?\]\?$/m);
+    expect(pty.screen()).toContain('+LINE 2');
+    pty.type('y');
+    await pty.waitFor(/\(2\/3\) Stage this hunk \[y,n,a,d,e,r,q,\?\]\?$/m);
+    pty.type('r');
+    await pty.waitFor(/Reason for refusing/);
+    pty.type('keep line 12 as it is\r');
+    await pty.waitFor(/\(3\/3\) Stage this hunk \[y,n,a,d,e,r,q,\?\]\?$/m);
+    pty.type('y');
+    await pty.waitFor(/\(1\/1\) Stage addition \[y,n,a,d,e,r,q,\?\]\?$/m);
+    pty.type('y');
+    await pty.waitFor(/Follow-up instruction \(empty = done\)/);
+    pty.type('\r');
+    const exit = await pty.exited;
+    expect(exit.exitCode).toBe(0);
+    expect(pty.screen()).toMatch(/step 1 [0-9a-f]{8} run_command sed/);
+
+    // The user's checkout is byte for byte as it was.
+    expect(snapshotCheckout(repo)).toBe(before);
+
+    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+    const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+    expect(repo.git('rev-list', '--count', `main..${task.branch}`).trim()).toBe('2');
+    const trailers = repo.git('log', '-1', '--format=%(trailers)', task.branch);
+    expect(trailers).toBe(
+      `Agent-Task: ${id}\nAgent-Step: 1\nAgent-Model: ollama/qwen2.5-coder:7b\nAgent-Locality: local\nAgent-Action: run_command ${COMMAND}\nAgent-Hunks: 3 approved, 1 refused\n\n`,
+    );
+    const committed = NUMBERS.replace('line 2\n', 'LINE 2\n').replace('line 22\n', 'LINE 22\n');
+    expect(repo.git('show', `${task.branch}:numbers.txt`)).toBe(committed);
+    expect(repo.git('show', `${task.branch}:extra.txt`)).toBe('new\n');
+    // The worktree equals the commit: the refused hunk is not left behind.
+    expect(readFileSync(join(task.worktree, 'numbers.txt'), 'utf8')).toBe(committed);
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: task.worktree, encoding: 'utf8' })).toBe('');
+
+    const note = repo.git('notes', '--ref=hunkwise', 'show', task.branch);
+    expect(note).toContain('Capitalising three lines with sed.');
+    expect(note).toContain('keep line 12 as it is');
+
+    // The model's next request carries the refusal and its reason.
+    const next = server.chatRequests()[1]?.messages.at(-1);
+    expect(next?.role).toBe('tool');
+    expect(next?.content).toContain('Refused by the user');
+    expect(next?.content).toContain('numbers.txt hunk 2/3');
+    expect(next?.content).toContain('Reason: keep line 12 as it is');
+    expect(next?.content).toContain('-line 12\n  +LINE 12');
+  });
+});
