@@ -205,7 +205,7 @@ export function toModelError(error: unknown, target: Target, signal?: AbortSigna
   const text = error instanceof Error ? error.message : String(error);
   const status = isRecord(error) && typeof error.status_code === 'number' ? error.status_code : undefined;
   if (status === 404 && /model\b.*\bnot found/i.test(text)) {
-    return make('model_not_found', `Ollama at ${host} has no model "${model}"`, `ollama pull ${model}`);
+    return make('model_not_found', `Ollama at ${host} has no model "${model}".`, `Pull it with: ollama pull ${model}`);
   }
   if (status === 400 && /does not support tools/i.test(text)) {
     return make('tools_unsupported', `${model} does not support tools (Ollama: ${text})`);
@@ -213,10 +213,10 @@ export function toModelError(error: unknown, target: Target, signal?: AbortSigna
   if (status !== undefined) return make('server', `Ollama at ${host} answered ${status}: ${text}`);
   const code = errorCode(error);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return make('unreachable', `cannot reach Ollama at ${host}: host not found`, 'check OLLAMA_HOST, or start it with `ollama serve`');
+    return make('unreachable', `Cannot reach Ollama at ${host}: host not found.`, 'Check OLLAMA_HOST, or start Ollama on this machine with: ollama serve');
   }
   if (code && UNREACHABLE_CODES.has(code)) {
-    return make('unreachable', `cannot reach Ollama at ${host} (${code})`, 'start it with `ollama serve`');
+    return make('unreachable', `Cannot reach Ollama at ${host} (${code}): it is not running there.`, 'Start it with: ollama serve (or point OLLAMA_HOST at a running server)');
   }
   if (text === NO_DONE || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || text === 'terminated') {
     return make('stream_broken', `the connection to Ollama at ${host} broke before the answer was complete`);
@@ -224,7 +224,7 @@ export function toModelError(error: unknown, target: Target, signal?: AbortSigna
   if (text === 'fetch failed') {
     // fetch's own failures before any answer (a port fetch refuses, a TLS error, ...): say why.
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return make('unreachable', `cannot reach Ollama at ${host}${cause}`, 'start it with `ollama serve`');
+    return make('unreachable', `Cannot reach Ollama at ${host}${cause}.`, 'Start it with: ollama serve (or point OLLAMA_HOST at a running server)');
   }
   return make('server', `Ollama at ${host}: ${text}`);
 }

@@ -132,7 +132,7 @@ describe('ollama provider: chat errors end the stream with one error event', () 
   it('model not found → model_not_found, hint ollama pull', async () => {
     const [, provider] = await fakeProvider({}, 'nope:1b');
     const error = lastError(await collect(provider.chat(request())));
-    expect([error.kind, error.hint]).toEqual(['model_not_found', 'ollama pull nope:1b']);
+    expect([error.kind, error.hint]).toEqual(['model_not_found', 'Pull it with: ollama pull nope:1b']);
   });
 
   it('tools on a model without them → tools_unsupported', async () => {
@@ -233,7 +233,7 @@ describe('ollama provider: info', () => {
 
   it('throws ModelError: model_not_found, unreachable, aborted', async () => {
     const [, missing] = await fakeProvider({}, 'nope:1b');
-    await expect(missing.info()).rejects.toMatchObject({ kind: 'model_not_found', hint: 'ollama pull nope:1b' });
+    await expect(missing.info()).rejects.toMatchObject({ kind: 'model_not_found', hint: 'Pull it with: ollama pull nope:1b' });
     await expect(missing.info()).rejects.toBeInstanceOf(ModelError);
     const dead = createOllamaProvider({ host: await deadUrl(), model: MODEL });
     await expect(dead.info()).rejects.toMatchObject({ kind: 'unreachable' });
