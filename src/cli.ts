@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { AgentError, exitCodeOf } from './errors.js';
+import { GitError } from './git/exec.js';
 
 /**
  * The command line. The one place that turns errors into messages and exit codes: 0 success,
@@ -97,6 +98,15 @@ function report(error: unknown): number {
   if (error instanceof AgentError) {
     process.stderr.write(`agent: ${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
     return exitCodeOf(error.kind);
+  }
+  if (error instanceof GitError) {
+    const identity = /Please tell me who you are|unable to auto-detect email/i.test(error.stderr);
+    process.stderr.write(
+      identity
+        ? 'agent: git does not know who you are, and every step commit is authored by you.\nSet it once: git config --global user.name "Your Name" && git config --global user.email you@example.com\n'
+        : `agent: git ${error.subcommand} failed (exit ${error.code}):\n${error.stderr.trim()}\n`,
+    );
+    return 1;
   }
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`agent: unexpected error: ${text}\nPlease report it with the command you ran.\n`);

@@ -6,7 +6,8 @@ import { git } from '../git/exec.js';
 import { findTask } from '../git/find-task.js';
 import { openRepo, operationInProgress, type Repo, requireStartableHead, resolveCommit } from '../git/repo.js';
 import { createTask } from '../git/task-branch.js';
-import { saveTask, type TaskRecord } from '../git/task-store.js';
+import { lockTask } from '../git/task-lock.js';
+import { loadTask, saveTask, type TaskRecord } from '../git/task-store.js';
 import { linkDependencyFolders, WORKTREE_CONFIG } from '../git/worktree.js';
 import { createProvider } from '../model/index.js';
 import { parseModelName } from '../model/model-name.js';
@@ -23,6 +24,8 @@ export interface Session {
   conversation: Conversation;
   numCtx: number;
   resumed: boolean;
+  /** Releases the task's lock: one process at a time runs a task. */
+  unlock: () => void;
 }
 
 export interface SessionRequest {
@@ -70,20 +73,37 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
   });
   task.numCtx = numCtx;
   saveTask(repo.commonDir, task);
+  const unlock = lockTask(repo.commonDir, task.id);
   const conversation = Conversation.open(repo.commonDir, task.id);
   conversation.append({ role: 'system', content: SYSTEM_PROMPT });
   conversation.append({ role: 'user', content: instruction });
-  return { repo, config, task, provider, conversation, numCtx, resumed: false };
+  return { repo, config, task, provider, conversation, numCtx, resumed: false, unlock };
 }
 
 async function resumeSession(repo: Repo, config: Config, request: SessionRequest): Promise<Session> {
-  const task = findTask(repo.commonDir, request.resume ?? '');
-  if (task.status === 'merged' || task.status === 'aborted') {
-    throw new AgentError(`Task ${task.id} is ${task.status}: there is nothing to resume.`, {
+  const found = findTask(repo.commonDir, request.resume ?? '');
+  if (found.status === 'merged' || found.status === 'aborted') {
+    throw new AgentError(`Task ${found.id} is ${found.status}: there is nothing to resume.`, {
       hint: 'Start a new task with agent task "<instruction>".',
       kind: 'usage',
     });
   }
+  const unlock = lockTask(repo.commonDir, found.id);
+  try {
+    return await resumeLocked(repo, config, request, loadTask(repo.commonDir, found.id) ?? found, unlock);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+async function resumeLocked(
+  repo: Repo,
+  config: Config,
+  request: SessionRequest,
+  task: TaskRecord,
+  unlock: () => void,
+): Promise<Session> {
   const model = request.model ?? task.models.at(-1) ?? config.model;
   const provider = await connect({ ...config, model }, request.model !== undefined || task.locality === 'remote');
   await provider.info().catch(rethrowModelError);
@@ -95,7 +115,16 @@ async function resumeSession(repo: Repo, config: Config, request: SessionRequest
   if (followUp) conversation.append({ role: 'user', content: followUp });
   task.status = 'active';
   saveTask(repo.commonDir, task);
-  return { repo, config, task, provider, conversation, numCtx: task.numCtx ?? DEFAULT_CONTEXT_CAP, resumed: true };
+  return {
+    repo,
+    config,
+    task,
+    provider,
+    conversation,
+    numCtx: task.numCtx ?? DEFAULT_CONTEXT_CAP,
+    resumed: true,
+    unlock,
+  };
 }
 
 async function startingPoint(repo: Repo, base: string | undefined): Promise<{ ref: string; commit: string }> {

@@ -87,6 +87,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
     end = 'interrupted';
   } finally {
     process.off('SIGINT', onInterrupt);
+    session.unlock();
   }
   if (end === 'finished') task.status = 'ready';
   saveTask(repo.commonDir, task);

@@ -33,6 +33,15 @@ export class GitError extends Error {
     this.code = code;
     this.stderr = stderr;
   }
+
+  /** The git command that failed, e.g. `worktree`, past any `-c name=value` options. */
+  get subcommand(): string {
+    for (let i = 0; i < this.args.length; i++) {
+      if (this.args[i] === '-c') i++;
+      else return this.args[i] ?? '';
+    }
+    return '';
+  }
 }
 
 /** Variables that would point git at another repository, index or work tree than the one we name. */

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
@@ -60,4 +60,26 @@ describe('a task killed in the middle of a step', () => {
       expect(resumed.stdout).toMatch(/finished/);
     });
   }
+});
+
+describe('one process at a time', () => {
+  it('refuses to resume a task another live process runs, and takes over a dead one', async () => {
+    server = await startFakeOllama({ script: [FINISH, FINISH] });
+    repo = makeRepo({ 'a.txt': 'one\n' });
+    const env = { ...repo.env, OLLAMA_HOST: server.url };
+    expect((await runAgent(['task', 'look'], { cwd: repo.root, env })).code).toBe(0);
+    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+    const lock = join(repo.root, '.git', 'hunkwise', 'tasks', id, 'lock');
+
+    writeFileSync(lock, String(process.pid));
+    const busy = await runAgent(['task', '--resume', id, 'more'], { cwd: repo.root, env });
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`Task ${id} is running in another process (pid ${process.pid})`);
+
+    writeFileSync(lock, '999999999');
+    const taken = await runAgent(['task', '--resume', id, 'more'], { cwd: repo.root, env });
+    expect(taken.stderr).toBe('');
+    expect(taken.code).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+  });
 });

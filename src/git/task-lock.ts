@@ -1,0 +1,44 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentError } from '../errors.js';
+import { taskDir } from './task-store.js';
+
+/**
+ * One process at a time runs a task: a second `agent task --resume` of the same task would
+ * interleave steps. The lock file holds the owner's pid; a lock whose process is gone (killed)
+ * is taken over.
+ */
+export function lockTask(commonDir: string, id: string): () => void {
+  const file = join(taskDir(commonDir, id), 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new AgentError(`Task ${id} is running in another process (pid ${owner}).`, {
+          hint: 'Wait for it to end, or stop it; then resume the task.',
+        });
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new AgentError(`Could not take the lock of task ${id} (${file}).`, { hint: 'Remove that file if no agent runs.' });
+}
+
+/** Whether a process runs; a zombie (killed, not yet reaped) does not. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
