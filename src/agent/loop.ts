@@ -3,7 +3,7 @@ import { changedPaths } from '../git/read-files.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
 import { AgentError } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { type ChatMessage, ModelError, type ModelProvider, type ToolCall } from '../model/types.js';
+import { type ChatMessage, ModelError, type ModelProvider, type ToolCall, type ToolDefinition } from '../model/types.js';
 import { type Allowance, createActionGate } from './approvals.js';
 import type { Conversation } from './conversation.js';
 import type { AgentEvent, TaskEnd, TaskIO } from './events.js';
@@ -41,6 +41,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
   const { conversation, task, emit } = options;
   const model = `${options.provider.provider}/${options.provider.model}`;
   const allowances: Allowance[] = [...(task.allowances ?? [])];
+  const definitions = toolDefinitions(options.tools);
   const stepContext: StepContext = {
     commonDir: options.commonDir,
     task,
@@ -96,7 +97,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       return 'max_steps';
     }
     emit({ type: 'turn_start', turn });
-    const answer = await streamTurn(options);
+    const answer = await streamTurn(options, definitions);
     if (answer instanceof ModelError) {
       if (answer.kind === 'aborted') return 'interrupted';
       emit({ type: 'error', message: answer.message, hint: answer.hint });
@@ -111,12 +112,15 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
   }
 }
 
-async function streamTurn(options: RunTaskOptions): Promise<{ text: string; calls: ToolCall[] } | ModelError> {
+async function streamTurn(
+  options: RunTaskOptions,
+  tools: ToolDefinition[],
+): Promise<{ text: string; calls: ToolCall[] } | ModelError> {
   let text = '';
   const calls: ToolCall[] = [];
   const stream = options.provider.chat({
     messages: options.conversation.messages,
-    tools: toolDefinitions(options.tools),
+    tools,
     numCtx: options.numCtx,
     signal: options.signal,
   });
