@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
@@ -90,5 +91,49 @@ describe('agent task in a real terminal', () => {
     expect(next?.content).toContain('numbers.txt hunk 2/3');
     expect(next?.content).toContain('Reason: keep line 12 as it is');
     expect(next?.content).toContain('-line 12\n  +LINE 12');
+  });
+
+  it('splits a hunk with s and stages an edited hunk with e; the model hears of the edit', async () => {
+    const edited = NUMBERS.replace('line 2\n', 'LINE 2\n').replace('line 5\n', 'LINE 5\n');
+    server = await startFakeOllama({
+      script: [
+        { toolCalls: [{ name: 'write_file', arguments: { path: 'numbers.txt', content: edited } }] },
+        { toolCalls: [{ name: 'finish', arguments: { summary: 'ok' } }] },
+      ],
+    });
+    repo = makeRepo({ 'numbers.txt': NUMBERS });
+    const log = join(repo.home, 'editor.log');
+    writeFileSync(log, '');
+    pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'capitalise'], {
+      cwd: repo.root,
+      env: {
+        ...repo.env,
+        OLLAMA_HOST: server.url,
+        GIT_EDITOR: `${process.execPath} ${fileURLToPath(new URL('../fixtures/edit-hunk.mjs', import.meta.url))}`,
+        HUNK_EDIT_LOG: log,
+        HUNK_EDITS: JSON.stringify([[['+LINE 5', '+Line five']]]),
+      },
+      cols: 160,
+    });
+    await pty.waitFor(/\(1\/1\) Stage this hunk \[y,n,a,d,s,e,r,q,\?\]\?$/m);
+    pty.type('s');
+    await pty.waitFor(/Split into 2 hunks\.[\s\S]*\(1\/2\) Stage this hunk \[y,n,a,d,e,r,q,\?\]\?$/m);
+    pty.type('n');
+    await pty.waitFor(/\(2\/2\) Stage this hunk \[y,n,a,d,e,r,q,\?\]\?$/m);
+    pty.type('e');
+    await pty.waitFor(/Follow-up instruction/);
+    pty.type('\r');
+    expect((await pty.exited).exitCode).toBe(0);
+    expect(readFileSync(log, 'utf8')).toContain('+LINE 5');
+
+    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+    const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+    expect(repo.git('show', `${task.branch}:numbers.txt`)).toBe(NUMBERS.replace('line 5\n', 'Line five\n'));
+    expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Hunks,valueonly)', task.branch).trim()).toBe(
+      '1 approved, 1 refused',
+    );
+    const told = server.chatRequests()[1]?.messages.at(-1)?.content ?? '';
+    expect(told).toContain('The user edited before applying: numbers.txt hunk 2');
+    expect(told).toMatch(/numbers\.txt hunk 1\/2 @@ -1,4 \+1,4 @@/);
   });
 });
