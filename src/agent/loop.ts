@@ -30,6 +30,8 @@ export interface RunTaskOptions {
   run: { timeoutMs: number; outputLimit: number };
   signal: AbortSignal;
   emit: (event: AgentEvent) => void;
+  /** A resumed task first completes a step a kill interrupted and reviews leftover changes. */
+  resumed: boolean;
 }
 
 /**
@@ -78,8 +80,10 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     }
   };
 
-  await finishInterruptedStep(options, stepContext, record);
-  await reviewLeftoverChanges(options, toolContext(''));
+  if (options.resumed) {
+    await finishInterruptedStep(options, stepContext, record);
+    await reviewLeftoverChanges(options, toolContext(''));
+  }
   const pending = conversation.pendingCalls();
   let finished = await runCalls(options, pending.calls, toolContext(pending.explanation), record);
   const last = conversation.messages.at(-1);

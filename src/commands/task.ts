@@ -81,6 +81,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
       run: session.config.run,
       signal: controller.signal,
       emit: view,
+      resumed: session.resumed,
     });
   } catch (error) {
     if (!isPromptCancelled(error) && !controller.signal.aborted) throw error;
