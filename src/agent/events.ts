@@ -51,7 +51,8 @@ export type ActionAnswer = { kind: 'once' } | { kind: 'task'; pattern: string } 
 /** The person at the terminal, as the loop sees them. Absent when there is no terminal. */
 export interface TaskIO {
   approveAction(request: ActionRequest): Promise<ActionAnswer>;
-  reviewHunks(changes: FileChange[]): Promise<HunkDecision[]>;
+  /** `notes` gives the lines shown under a file's header: the diagnostics the change adds or removes. */
+  reviewHunks(changes: FileChange[], notes: (path: string) => string[]): Promise<HunkDecision[]>;
   /** The next instruction after the model finished; '' when the user is done. */
   askFollowUp(): Promise<string>;
 }

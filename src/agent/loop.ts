@@ -1,5 +1,6 @@
 import { restoreFromHead } from '../git/commit-step.js';
 import { changedPaths } from '../git/read-files.js';
+import type { LanguageServers } from '../lsp/registry.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
 import { AgentError } from '../errors.js';
 import { faultPoint } from '../fault.js';
@@ -32,6 +33,8 @@ export interface RunTaskOptions {
   emit: (event: AgentEvent) => void;
   /** A resumed task first completes a step a kill interrupted and reviews leftover changes. */
   resumed: boolean;
+  /** The task's language servers (started lazily by the first question that needs one). */
+  servers?: LanguageServers;
 }
 
 /**
@@ -53,11 +56,14 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     approveEdits: options.approved.has('edit'),
     emit,
     transcript: () => formatTranscript(conversation.messages.slice(task.noteFrom ?? 0)),
+    servers: options.servers,
   };
   const toolContext = (explanation: string): ToolContext => ({
     root: task.worktree,
+    base: task.base.commit,
     signal: options.signal,
     run: options.run,
+    servers: options.servers,
     approve: createActionGate({
       approved: options.approved,
       allowances,

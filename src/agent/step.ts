@@ -1,14 +1,17 @@
 import { faultPoint } from '../fault.js';
 import { type ApprovedFile, addNote, finishStep, prepareStep, restoreFromHead } from '../git/commit-step.js';
 import { gitOut } from '../git/exec.js';
-import { applyHunks, diffFile, type FileChange, formatHunkHeader, type Hunk, splitHunk } from '../git/hunks.js';
+import { applyHunks, diffFile, type FileChange, type Hunk, splitHunk } from '../git/hunks.js';
 import { readFilesAt } from '../git/read-files.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
 import { decodeText, isBinary } from '../git/text.js';
 import { stepCommitMessage } from '../git/trailers.js';
+import type { LanguageServers } from '../lsp/registry.js';
 import type { Locality } from '../model/types.js';
+import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, openDiagnosticsView } from './diagnostics-view.js';
 import type { AgentEvent, HunkDecision, TaskIO } from './events.js';
 import { clearJournal, type StepJournal, writeJournal } from './step-journal.js';
+import { describeOutcome, nothingApplied, type Refusal } from './step-outcome.js';
 import type { Proposal, ProposalOutcome } from './tool.js';
 
 /**
@@ -28,15 +31,10 @@ export interface StepContext {
   emit: (event: AgentEvent) => void;
   /** The conversation since the last step, as text for the step's git note. */
   transcript: () => string;
+  /** The task's language servers: each proposal's diagnostics are shown before it is approved. */
+  servers?: LanguageServers;
 }
 
-interface Refusal {
-  path: string;
-  index: number;
-  total: number;
-  hunk: Hunk;
-  reason?: string;
-}
 
 export async function proposeStep(ctx: StepContext, proposal: Proposal, explanation: string): Promise<ProposalOutcome> {
   const worktree = ctx.task.worktree;
@@ -68,7 +66,9 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
     return { content: [...problems, unchanged].filter(Boolean).join('\n') };
   }
 
-  const decisions = await decide(ctx, changes);
+  const view = await diagnosticsView(ctx, changes);
+  const proposed = await view.compare(new Map(changes.map((c) => [c.path, c.kind === 'delete' ? null : c.newContent])));
+  const decisions = await decide(ctx, changes, notesFor(proposed, changes));
   const approvedFiles: ApprovedFile[] = [];
   const refusals: Refusal[] = [];
   const edited: string[] = [];
@@ -90,11 +90,19 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   const approvedCount = decisions.filter((decision) => decision.approved).length;
   const refusedCount = decisions.length - approvedCount;
   const restore = paths.filter((path) => !approvedFiles.some((file) => file.path === path));
+  // The server's view follows what is committed: refused hunks are taken back out of it.
+  const final =
+    refusedCount === 0 && edited.length === 0
+      ? proposed
+      : await view.compare(
+          new Map(changes.map((c) => [c.path, approvedFiles.find((f) => f.path === c.path)?.content ?? (c.kind === 'create' ? null : c.oldContent)])),
+        );
 
   if (approvedFiles.length === 0) {
     await restoreFromHead(worktree, restore);
-    return { content: [nothingApplied(ctx, refusals), ...problems].join('\n') };
+    return { content: [nothingApplied(!ctx.io && !ctx.approveEdits, refusals), ...problems].join('\n') };
   }
+  problems.push(...describeDelta(final).map((line) => `Diagnostics: the applied change ${line}`));
 
   const step = ctx.task.steps + 1;
   const outcome = describeOutcome(step, approvedFiles, refusals, edited, problems);
@@ -177,7 +185,41 @@ export async function commitJournal(ctx: Pick<StepContext, 'commonDir' | 'task' 
   return commit;
 }
 
-async function decide(ctx: StepContext, changes: FileChange[]): Promise<HunkDecision[]> {
+/** The diagnostics view of a proposal; one that does nothing where no server can tell. */
+async function diagnosticsView(ctx: StepContext, changes: FileChange[]): Promise<DiagnosticsView> {
+  const none: DiagnosticsView = { compare: async () => ({ added: [], removed: [], unknown: [] }) };
+  if (!ctx.servers) return none;
+  try {
+    const view = await openDiagnosticsView(ctx.servers, ctx.task.worktree, changes.map((c) => c.path));
+    if (!view) return none;
+    return {
+      compare: (contents) =>
+        view.compare(contents).catch((error: unknown) => ({
+          added: [],
+          removed: [],
+          unknown: [`${changes.map((c) => c.path).join(', ')} (${error instanceof Error ? error.message : String(error)})`],
+        })),
+    };
+  } catch (error) {
+    ctx.emit({ type: 'notice', message: `No diagnostics for this edit: ${error instanceof Error ? error.message : String(error)}` });
+    return none;
+  }
+}
+
+/** Under each file's header: the diagnostics of that file the change adds or removes; the first file also gets the other files'. */
+function notesFor(delta: DiagnosticsDelta, changes: FileChange[]): (path: string) => string[] {
+  const inProposal = new Set(changes.map((c) => c.path));
+  return (path) => {
+    const mine = (d: { path: string }): boolean => d.path === path || (path === changes[0]?.path && !inProposal.has(d.path));
+    return describeDelta({
+      added: delta.added.filter(mine),
+      removed: delta.removed.filter(mine),
+      unknown: path === changes[0]?.path ? delta.unknown : [],
+    });
+  };
+}
+
+async function decide(ctx: StepContext, changes: FileChange[], notes: (path: string) => string[]): Promise<HunkDecision[]> {
   const all = (approved: boolean, reason?: string): HunkDecision[] =>
     changes.flatMap((change) => change.hunks.map((hunk) => ({ path: change.path, hunk, approved, reason })));
   if (ctx.approveEdits) return all(true);
@@ -186,7 +228,7 @@ async function decide(ctx: StepContext, changes: FileChange[]): Promise<HunkDeci
     ctx.emit({ type: 'notice', message: `Edit refused: ${reason}.` });
     return all(false, reason);
   }
-  return ctx.io.reviewHunks(changes);
+  return ctx.io.reviewHunks(changes, notes);
 }
 
 /** Whether an approved hunk is one the model proposed (or a split part of one), not edited by the user. */
@@ -194,36 +236,4 @@ function isProposedHunk(change: FileChange, hunk: Hunk): boolean {
   const key = (h: Hunk): string => `${h.oldStart}:${h.lines.map((line) => line.kind + line.text).join('')}`;
   const wanted = key(hunk);
   return change.hunks.some((proposed) => [proposed, ...splitHunk(proposed)].some((part) => key(part) === wanted));
-}
-
-const MAX_REFUSED_LINES = 12;
-
-function describeRefusal(refusal: Refusal): string {
-  const reason = refusal.reason ? ` Reason: ${refusal.reason}` : '';
-  const changed = refusal.hunk.lines.filter((line) => line.kind !== ' ');
-  const shown = changed.slice(0, MAX_REFUSED_LINES).map((line) => `  ${line.kind}${line.text.replace(/\r?\n$/, '')}`);
-  if (changed.length > shown.length) shown.push(`  (${changed.length - shown.length} more lines)`);
-  return `- ${refusal.path} hunk ${refusal.index}/${refusal.total} ${formatHunkHeader(refusal.hunk)}.${reason}\n${shown.join('\n')}`;
-}
-
-function nothingApplied(ctx: StepContext, refusals: Refusal[]): string {
-  if (!ctx.io && !ctx.approveEdits) {
-    return 'Nothing was applied: there is no terminal to ask for approval and edits are not pre-approved (--approve edit). Do not retry the edit; call finish and say what you would change.';
-  }
-  return `The user refused every hunk; nothing was changed.\n${refusals.map(describeRefusal).join('\n')}\nAdjust your approach to the reasons given before proposing again.`;
-}
-
-function describeOutcome(
-  step: number,
-  applied: ApprovedFile[],
-  refusals: Refusal[],
-  edited: string[],
-  problems: string[],
-): string {
-  const lines = [`Step ${step} committed. Applied: ${applied.map((file) => (file.content === null ? `${file.path} (deleted)` : file.path)).join(', ')}.`];
-  if (refusals.length) lines.push(`Refused by the user (not applied):\n${refusals.map(describeRefusal).join('\n')}`);
-  if (edited.length) lines.push(`The user edited before applying: ${edited.join(', ')}. Read those files before changing them again.`);
-  lines.push(...problems);
-  lines.push('The files now hold exactly what was applied.');
-  return lines.join('\n');
 }

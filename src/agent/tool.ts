@@ -1,3 +1,4 @@
+import type { LanguageServers } from '../lsp/registry.js';
 import type { ParameterSchema } from '../model/types.js';
 
 /**
@@ -52,10 +53,14 @@ export interface ProposalOutcome {
 export interface ToolContext {
   /** Absolute path of the task's worktree; every path a tool takes is inside it. */
   root: string;
+  /** The commit the task started from. */
+  base: string;
   signal: AbortSignal;
   approve(request: ActionRequest): Promise<ActionDecision>;
   propose(proposal: Proposal): Promise<ProposalOutcome>;
   run: { timeoutMs: number; outputLimit: number };
+  /** The task's language servers; undefined where none may run (the symbol tools then say so). */
+  servers?: LanguageServers;
 }
 
 export interface Tool<Args = Record<string, unknown>> {

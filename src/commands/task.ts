@@ -47,6 +47,12 @@ export async function taskCommand(instruction: string | undefined, options: Task
   const promptStream = options.json ? process.stderr : process.stdout;
   const io = process.stdin.isTTY && promptStream.isTTY ? createTerminalIO(promptStream) : undefined;
 
+  const { createLanguageServers } = await import('../lsp/registry.js');
+  const servers = createLanguageServers({
+    root: task.worktree,
+    onNotice: (message) => view({ type: 'notice', message }),
+  });
+
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = (): void => {
@@ -82,12 +88,14 @@ export async function taskCommand(instruction: string | undefined, options: Task
       signal: controller.signal,
       emit: view,
       resumed: session.resumed,
+      servers,
     });
   } catch (error) {
     if (!isPromptCancelled(error) && !controller.signal.aborted) throw error;
     end = 'interrupted';
   } finally {
     process.off('SIGINT', onInterrupt);
+    await servers.shutdownAll();
     session.unlock();
   }
   if (end === 'finished') task.status = 'ready';

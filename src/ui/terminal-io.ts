@@ -9,7 +9,7 @@ export { isPromptCancelled } from './key-prompt-cancel.js';
 export function createTerminalIO(output: NodeJS.WritableStream): TaskIO {
   return {
     approveAction: async (request) => (await import('./action-prompt.js')).askAction(request, { output }),
-    reviewHunks: async (changes) => (await import('./hunk-prompt.js')).reviewHunks(changes, { output }),
+    reviewHunks: async (changes, notes) => (await import('./hunk-prompt.js')).reviewHunks(changes, { output, notes }),
     askFollowUp: async () => (await import('./follow-up.js')).askFollowUp({ output }),
   };
 }

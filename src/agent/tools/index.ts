@@ -1,10 +1,15 @@
 import type { ToolDefinition } from '../../model/types.js';
 import type { Tool } from '../tool.js';
+import { diagnosticsTool } from './diagnostics.js';
 import { editFileTool } from './edit-file.js';
+import { findSymbolTool } from './find-symbol.js';
 import { finishTool } from './finish.js';
 import { grepTool } from './grep.js';
 import { listFilesTool } from './list-files.js';
 import { readFileTool } from './read-file.js';
+import { referencesTool } from './references.js';
+import { renameSymbolTool } from './rename-symbol.js';
+import { replaceSymbolTool } from './replace-symbol.js';
 import { runCommandTool } from './run-command.js';
 import { writeFileTool } from './write-file.js';
 
@@ -16,8 +21,13 @@ export const tools: Tool[] = [
   readFileTool,
   listFilesTool,
   grepTool,
+  findSymbolTool,
+  referencesTool,
+  renameSymbolTool,
+  replaceSymbolTool,
   editFileTool,
   writeFileTool,
+  diagnosticsTool,
   runCommandTool,
   finishTool,
 ];
@@ -27,4 +37,17 @@ export function toolDefinitions(list: readonly Tool[] = tools): ToolDefinition[]
   return list.map(({ name, description, parameters }) => ({ name, description, parameters }));
 }
 
-export { editFileTool, finishTool, grepTool, listFilesTool, readFileTool, runCommandTool, writeFileTool };
+export {
+  diagnosticsTool,
+  editFileTool,
+  findSymbolTool,
+  finishTool,
+  grepTool,
+  listFilesTool,
+  readFileTool,
+  referencesTool,
+  renameSymbolTool,
+  replaceSymbolTool,
+  runCommandTool,
+  writeFileTool,
+};

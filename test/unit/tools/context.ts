@@ -72,6 +72,7 @@ export function createContext(root: string, options: ContextOptions = {}): TestC
   const proposals: Proposal[] = [];
   return {
     root,
+    base: 'HEAD',
     signal: options.signal ?? new AbortController().signal,
     approvals,
     proposals,

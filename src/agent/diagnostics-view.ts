@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { git } from '../git/exec.js';
+import { compareDiagnostics, formatDiagnostic } from '../lsp/diagnostics-format.js';
+import type { LanguageServers } from '../lsp/registry.js';
+import { languageOf } from '../lsp/servers.js';
+import type { Diagnostic, LanguageClient } from '../lsp/types.js';
+
+/**
+ * The language server's view of an edit before anyone approves it: the diagnostics of the
+ * touched files and of the files that import them, before and after the proposal, compared by
+ * file, code and message. `compare` moves the server's view to the contents given, so calling it
+ * last with what was committed takes refused hunks back out of the server's view.
+ */
+
+export interface DiagnosticsDelta {
+  added: Diagnostic[];
+  removed: Diagnostic[];
+  /** Files whose diagnostics could not be had (timed out, no server): unknown, not clean. */
+  unknown: string[];
+}
+
+export interface DiagnosticsView {
+  compare(contents: Map<string, string | null>): Promise<DiagnosticsDelta>;
+}
+
+/** Importers checked at most, besides the touched files. */
+const MAX_IMPORTERS = 20;
+
+export async function openDiagnosticsView(
+  servers: LanguageServers,
+  root: string,
+  touched: string[],
+): Promise<DiagnosticsView | undefined> {
+  const known = touched.filter((path) => languageOf(path));
+  if (known.length === 0) return undefined;
+  const importers = (await importersOf(root, known)).filter((path) => !known.includes(path));
+  const files = [...known, ...importers];
+  const clients = new Map<string, LanguageClient>();
+  for (const file of files) {
+    const client = await servers.forPath(file);
+    if (client) clients.set(file, client);
+  }
+  if (clients.size === 0) return undefined;
+  const read = async (path: string): Promise<string | null> => readFile(`${root}/${path}`, 'utf8').catch(() => null);
+
+  const collect = async (): Promise<{ diagnostics: Diagnostic[]; unknown: string[] }> => {
+    const diagnostics: Diagnostic[] = [];
+    const unknown: string[] = [];
+    for (const [file, client] of clients) {
+      const result = await client.diagnostics(file);
+      if (result.status === 'ok') diagnostics.push(...result.diagnostics);
+      else unknown.push(file);
+    }
+    return { diagnostics, unknown };
+  };
+  const show = async (contents: Map<string, string | null>): Promise<void> => {
+    for (const [file, client] of clients) {
+      const text = contents.has(file) ? contents.get(file) : await read(file);
+      if (text === null || text === undefined) await client.close(file);
+      else await client.sync(file, text);
+    }
+  };
+
+  await show(new Map());
+  await Promise.all([...new Set(clients.values())].map((client) => client.ready()));
+  const before = await collect();
+  return {
+    async compare(contents) {
+      await show(contents);
+      const after = await collect();
+      return { ...compareDiagnostics(before.diagnostics, after.diagnostics), unknown: [...new Set([...before.unknown, ...after.unknown])] };
+    },
+  };
+}
+
+/** One line per change of the diagnostics, for the hunk view and for the model. */
+export function describeDelta(delta: DiagnosticsDelta): string[] {
+  return [
+    ...delta.added.map((d) => `adds ${formatDiagnostic(d)}`),
+    ...delta.removed.map((d) => `removes ${formatDiagnostic(d)}`),
+    ...delta.unknown.map((path) => `diagnostics of ${path} unknown: the language server did not answer in time`),
+  ];
+}
+
+/** Files whose import lines name one of the touched modules (by file stem). */
+async function importersOf(root: string, touched: string[]): Promise<string[]> {
+  const stems = [...new Set(touched.map((path) => basename(path, extname(path))).filter((stem) => /^[\w.-]+$/.test(stem)))];
+  if (stems.length === 0) return [];
+  const pattern = `(import|from|require|use|include).*[^A-Za-z0-9_](${stems.map((s) => s.replace(/[.]/g, '\\.')).join('|')})([^A-Za-z0-9_]|$)`;
+  const { stdout } = await git(['grep', '-l', '-I', '-E', '--untracked', '-e', pattern], { cwd: root, okCodes: [1] });
+  return stdout.split('\n').filter((path) => path && languageOf(path)).slice(0, MAX_IMPORTERS);
+}

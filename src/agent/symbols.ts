@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import { git } from '../git/exec.js';
+import type { LanguageServers } from '../lsp/registry.js';
+import { languageOf } from '../lsp/servers.js';
+import type { LanguageClient, SymbolInfo } from '../lsp/types.js';
+
+/**
+ * Symbols by name, as the model asks for them (`parseConfig`, `Config.load`), resolved to
+ * declarations by the language server: text search only narrows down which files to ask about.
+ */
+
+export interface FoundSymbol {
+  symbol: SymbolInfo;
+  client: LanguageClient;
+}
+
+export type SymbolSearch = { found: FoundSymbol[]; notes: string[] };
+
+/** Files asked about at most, for a name without a path. */
+const MAX_FILES = 60;
+
+const splitNamePath = (name: string): { last: string; containers: string[] } => {
+  const parts = name.split(/\.|::|#/).filter(Boolean);
+  return { last: parts.at(-1) ?? name, containers: parts.slice(0, -1) };
+};
+
+const endsWith = (containers: string[], wanted: string[]): boolean =>
+  wanted.length <= containers.length && wanted.every((name, i) => containers[containers.length - wanted.length + i] === name);
+
+/** Every declaration matching the name (path) in `path`, or in the files that mention it. */
+export async function searchSymbols(
+  root: string,
+  servers: LanguageServers,
+  name: string,
+  path?: string,
+): Promise<SymbolSearch> {
+  const { last, containers } = splitNamePath(name);
+  const notes: string[] = [];
+  const files = path ? [path] : await filesMentioning(root, last);
+  const found: FoundSymbol[] = [];
+  const seen = new Set<string>();
+  const unavailable = new Set<string>();
+  for (const file of files.slice(0, MAX_FILES)) {
+    const language = languageOf(file);
+    if (!language || unavailable.has(language)) continue;
+    const client = await servers.forPath(file);
+    if (!client) {
+      unavailable.add(language);
+      notes.push(`No ${language} language server is available, so ${language} files were not searched.`);
+      continue;
+    }
+    await client.sync(file, await readFile(`${root}/${file}`, 'utf8'));
+    for (const symbol of await client.documentSymbols(file)) {
+      if (symbol.name !== last || !endsWith(symbol.containers, containers)) continue;
+      const declaration = await declarationOf(root, client, symbol);
+      const key = `${declaration.path}:${declaration.selectionRange.start.line}:${declaration.selectionRange.start.character}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        found.push({ symbol: declaration, client });
+      }
+    }
+  }
+  if (files.length > MAX_FILES) notes.push(`Only ${MAX_FILES} of the ${files.length} files that mention ${last} were searched; give a path.`);
+  return { found, notes };
+}
+
+/**
+ * The one declaration a name means: the only match, or the only top-level one when the name has
+ * no containers (a local of the same name elsewhere does not make it ambiguous). Otherwise an
+ * error that lists the candidates, so the model can narrow with `path` or a name path.
+ */
+export async function resolveSymbol(
+  root: string,
+  servers: LanguageServers,
+  name: string,
+  path?: string,
+): Promise<FoundSymbol | { error: string }> {
+  const { found, notes } = await searchSymbols(root, servers, name, path);
+  const topLevel = found.filter((candidate) => candidate.symbol.containers.length === 0);
+  const only = found.length === 1 ? found[0] : !name.includes('.') && topLevel.length === 1 ? topLevel[0] : undefined;
+  if (only) return only;
+  const tail = notes.length ? `\n${notes.join('\n')}` : '';
+  if (found.length === 0) {
+    return {
+      error: `No declaration named ${name} was found${path ? ` in ${path}` : ''}. Check the spelling (names are case-sensitive), use grep to find where it is, or give its file as path.${tail}`,
+    };
+  }
+  return {
+    error: `${name} is ambiguous; the candidates are:\n${found.map(({ symbol }) => `  ${describeSymbol(symbol)}`).join('\n')}\nCall again with path (and a name path such as Config.load).${tail}`,
+  };
+}
+
+/** `src/config.ts:12 function Config.load`. */
+export function describeSymbol(symbol: SymbolInfo): string {
+  const qualified = [...symbol.containers, symbol.name].join('.');
+  return `${symbol.path}:${symbol.selectionRange.start.line + 1} ${symbol.kind} ${qualified}${symbol.detail ? ` ${symbol.detail}` : ''}`;
+}
+
+/**
+ * The declaration a document symbol stands for: itself, or — for an import or a re-export, which
+ * some servers list among a file's symbols — the declaration its definition leads to.
+ */
+async function declarationOf(root: string, client: LanguageClient, symbol: SymbolInfo): Promise<SymbolInfo> {
+  const [target] = await client.definition(symbol.path, symbol.selectionRange.start);
+  if (!target || (target.path === symbol.path && contains(target.range, symbol.selectionRange.start))) return symbol;
+  await client.sync(target.path, await readFile(`${root}/${target.path}`, 'utf8'));
+  const declared = (await client.documentSymbols(target.path)).find((candidate) =>
+    contains(candidate.selectionRange, target.range.start),
+  );
+  return declared ?? symbol;
+}
+
+const contains = (range: SymbolInfo['range'], at: SymbolInfo['range']['start']): boolean =>
+  (range.start.line < at.line || (range.start.line === at.line && range.start.character <= at.character)) &&
+  (range.end.line > at.line || (range.end.line === at.line && range.end.character >= at.character));
+
+/** Files (tracked or new) that contain the identifier as a word. */
+async function filesMentioning(root: string, word: string): Promise<string[]> {
+  const { stdout } = await git(['grep', '-l', '-I', '-w', '-F', '--untracked', '-e', word], { cwd: root, okCodes: [1] });
+  return stdout.split('\n').filter(Boolean);
+}

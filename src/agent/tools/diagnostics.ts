@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { git } from '../../git/exec.js';
+import { formatDiagnostic } from '../../lsp/diagnostics-format.js';
+import type { Diagnostic } from '../../lsp/types.js';
+import { languageOf } from '../../lsp/servers.js';
+import type { Tool } from '../tool.js';
+import { fail } from './shared.js';
+import { symbolTool } from './symbol-shared.js';
+
+export type DiagnosticsArgs = { path?: string };
+
+const MAX_FILES = 30;
+
+/**
+ * diagnostics: the language server's errors and warnings for a file, or for the files the task
+ * has changed. A server that did not answer in time is reported as such, never as "no errors".
+ */
+export const diagnosticsTool: Tool<DiagnosticsArgs> = {
+  name: 'diagnostics',
+  description: "The language server's errors and warnings (a file, or the files changed so far).",
+  parameters: {
+    type: 'object',
+    properties: { path: { type: 'string', description: 'file to check' } },
+    required: [],
+  },
+  actionClass: 'read',
+  describe: (args) => `diagnostics${args.path ? ` ${args.path}` : ''}`,
+  async run(args, ctx) {
+    const ready = await symbolTool(ctx, 'diagnostics', 'the changed files', args.path);
+    if ('content' in ready) return ready;
+    const files = ready.path ? [ready.path] : await changedSinceTaskStart(ctx.root, ctx.base);
+    const checked = files.filter((file) => languageOf(file)).slice(0, MAX_FILES);
+    if (checked.length === 0) {
+      return fail(ready.path ? `No language server handles ${ready.path}.` : 'No file of a known language was changed yet; give a path.');
+    }
+    const found: Diagnostic[] = [];
+    const problems: string[] = [];
+    for (const file of checked) {
+      const client = await ready.servers.forPath(file);
+      if (!client) {
+        problems.push(`${file}: no language server is available for it.`);
+        continue;
+      }
+      await client.sync(file, await readFile(`${ctx.root}/${file}`, 'utf8'));
+      await client.ready();
+      const result = await client.diagnostics(file);
+      if (result.status === 'ok') found.push(...result.diagnostics);
+      else if (result.status === 'timeout') problems.push(`${file}: the language server gave no diagnostics within ${result.waitedMs} ms (unknown, not clean).`);
+      else problems.push(`${file}: ${result.reason}`);
+    }
+    const errors = found.filter((d) => d.severity === 'error').length;
+    const head = `${errors} error${errors === 1 ? '' : 's'}, ${found.length - errors} other in ${checked.length} file${checked.length === 1 ? '' : 's'}.`;
+    return { content: [head, ...found.map(formatDiagnostic), ...problems].join('\n') };
+  },
+};
+
+/** Files added or changed since the task started (its commits and its worktree). */
+async function changedSinceTaskStart(root: string, base: string): Promise<string[]> {
+  const { stdout } = await git(['diff', '--name-only', '--diff-filter=AM', base], { cwd: root });
+  return stdout.split('\n').filter(Boolean);
+}

@@ -1,0 +1,34 @@
+import { describeSymbol, searchSymbols } from '../symbols.js';
+import type { Tool } from '../tool.js';
+import { declarationLine, symbolTool } from './symbol-shared.js';
+import { fail } from './shared.js';
+
+export type FindSymbolArgs = { name: string; path?: string };
+
+/** find_symbol: where a symbol is declared, by name, as the language server sees the code. */
+export const findSymbolTool: Tool<FindSymbolArgs> = {
+  name: 'find_symbol',
+  description: 'Where a symbol is defined: file, line, kind, signature.',
+  parameters: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', description: 'name or name path, e.g. parseConfig or Config.load' },
+      path: { type: 'string', description: 'file to look in' },
+    },
+    required: ['name'],
+  },
+  actionClass: 'read',
+  describe: (args) => `find_symbol ${args.name}${args.path ? ` in ${args.path}` : ''}`,
+  async run(args, ctx) {
+    const ready = await symbolTool(ctx, 'find_symbol', args.name, args.path);
+    if ('content' in ready) return ready;
+    const { found, notes } = await searchSymbols(ctx.root, ready.servers, args.name, ready.path);
+    if (found.length === 0) {
+      return fail([`No declaration named ${args.name} was found. Check the spelling, or use grep.`, ...notes].join('\n'));
+    }
+    const lines = await Promise.all(
+      found.map(async ({ symbol }) => `${describeSymbol(symbol)}\n    ${await declarationLine(ctx.root, symbol)}`),
+    );
+    return { content: [...lines, ...notes].join('\n') };
+  },
+};

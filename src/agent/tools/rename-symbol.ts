@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import { applyTextEdits } from '../../lsp/text-edits.js';
+import { LspError } from '../../lsp/types.js';
+import { resolveSymbol } from '../symbols.js';
+import type { ProposedFile, Tool } from '../tool.js';
+import { fail } from './shared.js';
+import { symbolTool } from './symbol-shared.js';
+
+export type RenameSymbolArgs = { name: string; new_name: string; path?: string };
+
+const IDENTIFIER = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
+
+/**
+ * rename_symbol: the language server's own rename (its WorkspaceEdit), so shadowed names, aliased
+ * imports and re-exports come out right. The old text at every range is checked before anything
+ * is proposed; the edit is proposed as hunks like any other.
+ */
+export const renameSymbolTool: Tool<RenameSymbolArgs> = {
+  name: 'rename_symbol',
+  description: 'Rename a symbol everywhere it is used, through the language server.',
+  parameters: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', description: 'current name or name path' },
+      new_name: { type: 'string', description: 'new name' },
+      path: { type: 'string', description: 'file that declares it' },
+    },
+    required: ['name', 'new_name'],
+  },
+  actionClass: 'edit',
+  describe: (args) => `rename_symbol ${args.name} -> ${args.new_name}`,
+  async run(args, ctx) {
+    if (!IDENTIFIER.test(args.new_name)) return fail(`new_name "${args.new_name}" is not an identifier; give a name such as loadConfig.`);
+    const ready = await symbolTool(ctx, 'rename_symbol', args.name, args.path);
+    if ('content' in ready) return ready;
+    const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path);
+    if ('error' in resolved) return fail(resolved.error);
+    const { symbol, client } = resolved;
+    if (symbol.name === args.new_name) return fail(`${args.name} is already called ${args.new_name}.`);
+    await client.ready();
+    let edits: Awaited<ReturnType<typeof client.rename>>;
+    try {
+      edits = await client.rename(symbol.path, symbol.selectionRange.start, args.new_name);
+    } catch (error) {
+      if (error instanceof LspError) return fail(`The language server cannot rename ${args.name}: ${error.message}`);
+      throw error;
+    }
+    if (edits.length === 0) return fail(`The language server proposes no edit to rename ${args.name}.`);
+    const files: ProposedFile[] = [];
+    let count = 0;
+    for (const { path, edits: fileEdits } of edits) {
+      const before = await readFile(`${ctx.root}/${path}`, 'utf8');
+      const after = applyTextEdits(before, fileEdits, (old) =>
+        old === '' || old.includes(symbol.name)
+          ? undefined
+          : `the language server's view of ${path} is out of date (it would replace "${old}", not "${symbol.name}")`,
+      );
+      if (typeof after !== 'string') return fail(`The rename was not proposed: ${after.error}. Read the file and try again.`);
+      files.push({ path, content: after });
+      count += fileEdits.length;
+    }
+    const outcome = await ctx.propose({ action: `rename_symbol ${args.name} -> ${args.new_name}`, files });
+    return { content: outcome.content, details: `${count} edits in ${files.length} files` };
+  },
+};

@@ -1,0 +1,102 @@
+import { startLanguageServer } from './client.js';
+import type { LspTimeouts, StartedLanguageClient } from './client-options.js';
+import { findServer, findServerRoot, installHintOf, languageOf, type LspOverrides } from './servers.js';
+import type { LanguageClient } from './types.js';
+
+export interface LanguageServersOptions {
+  /** The task's worktree: the paths asked about and answered are relative to it. */
+  root: string;
+  /** The config's `lsp` key. */
+  overrides?: LspOverrides;
+  /** A message for the user: a server missing, failing to start, or crashing. Each said once. */
+  onNotice?: (message: string) => void;
+  timeouts?: LspTimeouts;
+}
+
+export interface LanguageServers {
+  /** The running server for the file's language, started at the first question; undefined when there is none. */
+  forPath(path: string): Promise<LanguageClient | undefined>;
+  started(): LanguageClient[];
+  /** Stops every server (and any still starting); forPath answers undefined after it. */
+  shutdownAll(): Promise<void>;
+}
+
+const fallback = (language: string): string =>
+  `Until then the text tools (read_file, grep, edit_file) still work; the symbol tools and diagnostics are off for ${language} files.`;
+
+/**
+ * One language server per language for a task, started lazily: concurrent first questions share
+ * one start, and a language whose server is missing or failed to start is never tried again (the
+ * user is told once). A server that crashed twice counts as gone.
+ */
+export function createLanguageServers(options: LanguageServersOptions): LanguageServers {
+  const starts = new Map<string, Promise<StartedLanguageClient | undefined>>();
+  const clients: StartedLanguageClient[] = [];
+  const gone = new Set<string>();
+  let closed = false;
+  const notice = (message: string): void => {
+    try {
+      options.onNotice?.(message);
+    } catch {
+      // A view that fails to show a notice must not stop the task.
+    }
+  };
+
+  async function start(language: string, path: string): Promise<StartedLanguageClient | undefined> {
+    if (options.overrides?.[language] === false) return undefined;
+    const spec = await findServer(language, options.overrides, options.root);
+    if (!spec) {
+      const configured = options.overrides?.[language];
+      const what = configured ? `its configured command ${configured.command} was not found` : 'no server was found';
+      notice(`No ${language} language server: ${what}. ${installHintOf(language)} ${fallback(language)}`);
+      return undefined;
+    }
+    try {
+      const client = await startLanguageServer({
+        language,
+        command: spec.command,
+        args: spec.args,
+        root: options.root,
+        serverRoot: findServerRoot(path, options.root, spec.rootMarkers),
+        ...(spec.settings ? { settings: spec.settings } : {}),
+        ...(spec.readyLog ? { readyLog: spec.readyLog } : {}),
+        seedPaths: [path],
+        installHint: spec.installHint,
+        onCrash: (message, final) => {
+          if (final) gone.add(language);
+          notice(final ? `${message} ${fallback(language)}` : message);
+        },
+        ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+      });
+      if (closed) {
+        await client.shutdown();
+        return undefined;
+      }
+      clients.push(client);
+      return client;
+    } catch (error) {
+      notice(`${error instanceof Error ? error.message : String(error)} ${fallback(language)}`);
+      return undefined;
+    }
+  }
+
+  return {
+    async forPath(path) {
+      const language = languageOf(path, options.overrides);
+      if (closed || !language || gone.has(language)) return undefined;
+      let starting = starts.get(language);
+      if (!starting) {
+        starting = start(language, path);
+        starts.set(language, starting);
+      }
+      const client = await starting;
+      return closed || gone.has(language) ? undefined : client;
+    },
+    started: () => [...clients],
+    async shutdownAll() {
+      closed = true;
+      await Promise.allSettled(starts.values());
+      await Promise.allSettled(clients.map((client) => client.shutdown()));
+    },
+  };
+}

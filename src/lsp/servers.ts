@@ -1,0 +1,211 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * The built-in language servers, the config's overrides of them (the `lsp` key: per language a
+ * command, args, extensions and root markers, or `false` to turn one off), and where their
+ * commands are. TypeScript and JavaScript need nothing installed: hunkwise's own `typescript` 7.
+ */
+
+export interface LspServerConfig {
+  command: string;
+  /** Default: the built-in server's args for a built-in language, else none. */
+  args?: string[];
+  /** With or without the dot: 'ts', '.py'. Default: the built-in's. */
+  extensions?: string[];
+  rootMarkers?: string[];
+}
+
+export type LspOverrides = Record<string, LspServerConfig | false>;
+
+/** A server ready to start: its command resolved to a file that exists. */
+export interface ServerSpec {
+  language: string;
+  command: string;
+  args: string[];
+  extensions: string[];
+  rootMarkers: string[];
+  settings?: Record<string, unknown>;
+  readyLog?: RegExp;
+  /** What to tell the user when it cannot start. */
+  installHint: string;
+}
+
+/** A command found, with what goes before the server's own args (a script, when run by node). */
+type Located = { command: string; prefix: string[] };
+
+interface Builtin extends Omit<ServerSpec, 'command'> {
+  locate(): Promise<Located | undefined>;
+}
+
+const requireHere = createRequire(import.meta.url);
+
+const isExecutable = (path: string): boolean => {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The absolute path of `command` (searched on PATH when it is a bare name), or undefined. */
+export function resolveCommand(command: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (command.includes('/') || (process.platform === 'win32' && command.includes('\\'))) {
+    const path = isAbsolute(command) ? command : resolve(cwd, command);
+    return isExecutable(path) ? path : undefined;
+  }
+  const exts = process.platform === 'win32' ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';')] : [''];
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) if (isExecutable(join(dir, command + ext))) return join(dir, command + ext);
+  }
+  return undefined;
+}
+
+/** TypeScript 7's native binary, from our own dependency, never from the user's project. */
+async function locateTypeScript(): Promise<Located | undefined> {
+  try {
+    const pkg = dirname(requireHere.resolve('typescript/package.json'));
+    try {
+      const module = (await import(pathToFileURL(join(pkg, 'lib', 'getExePath.js')).href)) as { default: () => string };
+      return { command: module.default(), prefix: [] };
+    } catch {
+      const bin = join(pkg, 'bin', 'tsc');
+      return existsSync(bin) ? { command: process.execPath, prefix: [bin] } : undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** pyright-langserver on PATH, else the one of our own `pyright` package when it is installed. */
+async function locatePyright(): Promise<Located | undefined> {
+  const onPath = resolveCommand('pyright-langserver');
+  if (onPath) return { command: onPath, prefix: [] };
+  try {
+    const script = join(dirname(requireHere.resolve('pyright/package.json')), 'langserver.index.js');
+    return existsSync(script) ? { command: process.execPath, prefix: [script] } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const onPath = (command: string) => async (): Promise<Located | undefined> => {
+  const path = resolveCommand(command);
+  return path ? { command: path, prefix: [] } : undefined;
+};
+
+const configHint = (language: string): string =>
+  `or set its command in the config ("lsp": { "${language}": { "command": "..." } }, or false to turn it off)`;
+
+export const BUILTIN_SERVERS: Record<string, Builtin> = {
+  typescript: {
+    language: 'typescript',
+    args: ['--lsp', '--stdio'],
+    extensions: ['ts', 'tsx', 'mts', 'cts', 'js', 'jsx', 'mjs', 'cjs'],
+    rootMarkers: ['tsconfig.json', 'jsconfig.json', 'package.json'],
+    // Rename the re-exports and aliased imports too, rather than keeping the old name as an alias.
+    settings: { 'js/ts': { preferences: { useAliasesForRenames: false } } },
+    installHint: `hunkwise's own typescript package is missing: reinstall hunkwise (npm install -g hunkwise), ${configHint('typescript')}.`,
+    locate: locateTypeScript,
+  },
+  python: {
+    language: 'python',
+    args: ['--stdio'],
+    extensions: ['py', 'pyi'],
+    rootMarkers: ['pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt', 'pyrightconfig.json'],
+    readyLog: /Found \d+ source files?|No source files found/,
+    installHint: `Install pyright (npm install -g pyright, or pip install pyright), ${configHint('python')}.`,
+    locate: locatePyright,
+  },
+  go: {
+    language: 'go',
+    args: [],
+    extensions: ['go'],
+    rootMarkers: ['go.mod', 'go.work'],
+    installHint: `Install gopls (go install golang.org/x/tools/gopls@latest), ${configHint('go')}.`,
+    locate: onPath('gopls'),
+  },
+  rust: {
+    language: 'rust',
+    args: [],
+    extensions: ['rs'],
+    rootMarkers: ['Cargo.toml'],
+    installHint: `Install rust-analyzer (rustup component add rust-analyzer), ${configHint('rust')}.`,
+    locate: onPath('rust-analyzer'),
+  },
+  cpp: {
+    language: 'cpp',
+    args: [],
+    extensions: ['c', 'h', 'cc', 'cpp', 'cxx', 'hh', 'hpp', 'hxx'],
+    rootMarkers: ['compile_commands.json', 'CMakeLists.txt', '.clangd'],
+    installHint: `Install clangd (apt install clangd, brew install llvm), ${configHint('cpp')}.`,
+    locate: onPath('clangd'),
+  },
+};
+
+const normalizeExt = (ext: string): string => ext.replace(/^\./, '').toLowerCase();
+
+/** The language (server) a file belongs to: configured extensions first, then the built-in ones. */
+export function languageOf(path: string, overrides?: LspOverrides): string | undefined {
+  const ext = normalizeExt(extname(path));
+  if (!ext) return undefined;
+  for (const [language, config] of Object.entries(overrides ?? {})) {
+    if (config !== false && config.extensions?.map(normalizeExt).includes(ext)) return language;
+  }
+  return Object.values(BUILTIN_SERVERS).find((server) => server.extensions.includes(ext))?.language;
+}
+
+/** How to get a language's server, for a message when there is none. */
+export function installHintOf(language: string): string {
+  return BUILTIN_SERVERS[language]?.installHint ?? `Install its language server, ${configHint(language)}.`;
+}
+
+/**
+ * The server for a language with its command found, or undefined when it is turned off, unknown,
+ * or its command is nowhere (not on PATH, not installed with hunkwise). `root` resolves a configured
+ * relative command (`./node_modules/.bin/x`).
+ */
+export async function findServer(language: string, overrides?: LspOverrides, root?: string): Promise<ServerSpec | undefined> {
+  const override = overrides?.[language];
+  if (override === false) return undefined;
+  const builtin = BUILTIN_SERVERS[language];
+  const base = { language, installHint: installHintOf(language) };
+  if (override) {
+    const command = resolveCommand(override.command, root);
+    if (!command) return undefined;
+    return {
+      ...base,
+      ...(builtin?.settings ? { settings: builtin.settings } : {}),
+      ...(builtin?.readyLog ? { readyLog: builtin.readyLog } : {}),
+      command,
+      args: override.args ?? builtin?.args ?? [],
+      extensions: (override.extensions ?? builtin?.extensions ?? []).map(normalizeExt),
+      rootMarkers: override.rootMarkers ?? builtin?.rootMarkers ?? [],
+    };
+  }
+  if (!builtin) return undefined;
+  const located = await builtin.locate();
+  if (!located) return undefined;
+  const { locate: _, ...rest } = builtin;
+  return { ...rest, command: located.command, args: [...located.prefix, ...builtin.args] };
+}
+
+/**
+ * The folder to start a server on for `file`: the nearest one from the file up to `root` holding a
+ * root marker, else `root`. Never above `root`.
+ */
+export function findServerRoot(file: string, root: string, rootMarkers: string[]): string {
+  const top = resolve(root);
+  let dir = dirname(resolve(top, file));
+  while (!relative(top, dir).startsWith('..')) {
+    if (rootMarkers.some((marker) => existsSync(join(dir, marker)))) return dir;
+    if (dir === top) break;
+    dir = dirname(dir);
+  }
+  return top;
+}

@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
+import { runAgent } from '../helpers/agent.js';
+import { fixtureFiles } from '../helpers/fixture.js';
+import { makeRepo, type TestRepo } from '../helpers/repo.js';
+
+const TSC = join(process.cwd(), 'node_modules', '.bin', 'tsc');
+let server: FakeOllama | undefined;
+let repo: TestRepo | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  repo?.cleanup();
+});
+
+async function runTask(fixture: string, script: FakeTurn[]) {
+  server = await startFakeOllama({ script });
+  repo = makeRepo(fixtureFiles(fixture));
+  const run = await runAgent(['task', 'scripted', '--approve', 'all'], {
+    cwd: repo.root,
+    env: { ...repo.env, OLLAMA_HOST: server.url },
+  });
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+  const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+  return { run, task, repo, server };
+}
+
+/** Replaces each `from` exactly `count` times, and fails the test if it occurs otherwise. */
+function replaced(text: string, edits: [string, string, number][]): string {
+  let out = text;
+  for (const [from, to, count] of edits) {
+    expect(out.split(from).length - 1).toBe(count);
+    out = out.split(from).join(to);
+  }
+  return out;
+}
+
+describe('rename_symbol through TypeScript 7', () => {
+  it('renames every real use and nothing else, and the result type-checks', async () => {
+    const { task, repo } = await runTask('rename-ts', [
+      { toolCalls: [{ name: 'rename_symbol', arguments: { name: 'parseConfig', new_name: 'loadConfig' } }] },
+      { toolCalls: [{ name: 'finish', arguments: { summary: 'renamed' } }] },
+    ]);
+    const before = fixtureFiles('rename-ts');
+    const expected: Record<string, string> = {
+      'src/config.ts': replaced(before['src/config.ts'] ?? '', [
+        ['export function parseConfig(', 'export function loadConfig(', 1],
+        ["parseConfig(text) : parseConfig('')", "loadConfig(text) : loadConfig('')", 1],
+      ]),
+      'src/index.ts': replaced(before['src/index.ts'] ?? '', [['export { parseConfig }', 'export { loadConfig }', 1]]),
+      'src/app.ts': replaced(before['src/app.ts'] ?? '', [
+        ['type Config, parseConfig }', 'type Config, loadConfig }', 1],
+        ['= parseConfig(text);', '= loadConfig(text);', 1],
+        ["? parseConfig('port=8080')", "? loadConfig('port=8080')", 1],
+        ['=> parseConfig(text))', '=> loadConfig(text))', 1],
+      ]),
+      'src/alias.ts': replaced(before['src/alias.ts'] ?? '', [['{ parseConfig as readConfig }', '{ loadConfig as readConfig }', 1]]),
+      'src/cli.ts': replaced(before['src/cli.ts'] ?? '', [
+        ['import { parseConfig }', 'import { loadConfig }', 1],
+        ['= parseConfig(', '= loadConfig(', 2],
+      ]),
+      'src/util.ts': replaced(before['src/util.ts'] ?? '', [['configModule.parseConfig', 'configModule.loadConfig', 2]]),
+    };
+    for (const [path, content] of Object.entries(expected)) {
+      expect(repo.git('show', `${task.branch}:${path}`), path).toBe(content);
+    }
+    // The shadowed local, the comment, the strings and the unrelated property are untouched.
+    expect(expected['src/app.ts']).toContain('const parseConfig = (input: string)');
+    expect(expected['src/cli.ts']).toContain("const options = { parseConfig: true, verbose: false };");
+    expect(expected['src/cli.ts']).toContain("'parseConfig ok' : 'parseConfig failed'");
+    expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Action,valueonly)', task.branch).trim()).toBe(
+      'rename_symbol parseConfig -> loadConfig',
+    );
+    // TypeScript 7 accepts the renamed tree.
+    execFileSync(TSC, ['-p', join(task.worktree, 'tsconfig.json')], { stdio: 'pipe' });
+  });
+
+  it('finds declarations and references by name; a name seen through an import means its declaration', async () => {
+    const { server, repo, task } = await runTask('rename-ts', [
+      { toolCalls: [{ name: 'find_symbol', arguments: { name: 'parseConfig' } }] },
+      { toolCalls: [{ name: 'references', arguments: { name: 'parseConfig' } }] },
+      { toolCalls: [{ name: 'rename_symbol', arguments: { name: 'parseConfig', new_name: 'readSettings', path: 'src/app.ts' } }] },
+      { toolCalls: [{ name: 'finish', arguments: { summary: 'looked' } }] },
+    ]);
+    const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
+    expect(results[0]).toContain('src/config.ts:7 function parseConfig');
+    expect(results[0]).toContain('src/app.ts:14 variable countLines.parseConfig');
+    expect(results[0]).not.toMatch(/src\/index\.ts/);
+    expect(Number(/^(\d+) references to parseConfig:/.exec(results[1] ?? '')?.[1])).toBeGreaterThanOrEqual(14);
+    expect(results[1]).toContain('src/alias.ts:1: import { parseConfig as readConfig }');
+    expect(results[1]).not.toContain('src/app.ts:15');
+    expect(results[1]).not.toContain('src/cli.ts:3');
+    expect(results[2]).toMatch(/^Step 1 committed/);
+    expect(repo.git('show', `${task.branch}:src/config.ts`)).toContain('export function readSettings(');
+    expect(repo.git('show', `${task.branch}:src/app.ts`)).toContain('const parseConfig = (input: string)');
+  });
+});

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startLanguageServer, type StartedLanguageClient } from '../../../src/lsp/client.js';
+import { createLanguageServers } from '../../../src/lsp/registry.js';
+import { findServer } from '../../../src/lsp/servers.js';
+import { LspError } from '../../../src/lsp/types.js';
+import { FAKE_SERVER, gone, makeProject, type Project } from './project.js';
+
+// Servers that are missing, crash, never finish loading or never answer: a clear LspError or a
+// plain false/timeout, never a hang, and no process left behind.
+
+let project: Project;
+const clients: StartedLanguageClient[] = [];
+const pids: number[] = [];
+
+const track = (client: StartedLanguageClient): StartedLanguageClient => {
+  clients.push(client);
+  if (client.pid) pids.push(client.pid);
+  return client;
+};
+
+const fake = (mode: string, timeouts = {}, onCrash?: (message: string, final: boolean) => void): Promise<StartedLanguageClient> => {
+  project = makeProject({ 'ok.ts': 'hello\n', 'crash.ts': 'boom\n' });
+  return startLanguageServer({
+    language: 'fake',
+    command: process.execPath,
+    args: [FAKE_SERVER],
+    root: project.root,
+    env: { FAKE_LSP_MODE: mode },
+    ...(onCrash ? { onCrash } : {}),
+    timeouts: { requestMs: 10_000, ...timeouts },
+  }).then(track);
+};
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.shutdown()));
+  for (const pid of pids.splice(0)) expect(await gone(pid)).toBe(true);
+  project?.cleanup();
+});
+
+describe('a server that cannot start', () => {
+  it('rejects at once with a message naming the command and what to do', async () => {
+    project = makeProject({ 'a.ts': '' });
+    const start = startLanguageServer({ language: 'typescript', command: 'hunkwise-no-such-server', args: ['--stdio'], root: project.root });
+    await expect(start).rejects.toBeInstanceOf(LspError);
+    await expect(start).rejects.toThrow(/hunkwise-no-such-server --stdio\): hunkwise-no-such-server was not found\. Install it, or set the command in the "lsp" section/);
+  });
+
+  it('rejects when the server exits at once, with what it said', async () => {
+    project = makeProject({ 'a.ts': '' });
+    const start = startLanguageServer({ language: 'x', command: process.execPath, args: ['-e', 'console.error("no licence"); process.exit(4)'], root: project.root });
+    await expect(start).rejects.toThrow(/exited with code 4: no licence/);
+  });
+
+  it('is reported once by the registry, and the text tools go on (forPath is undefined)', async () => {
+    project = makeProject({ 'a.ts': '', 'b.ts': '' });
+    const notices: string[] = [];
+    const servers = createLanguageServers({
+      root: project.root,
+      overrides: { typescript: { command: process.execPath, args: ['-e', 'process.exit(1)'] }, python: { command: '/nowhere/pyright-langserver' } },
+      onNotice: (message) => notices.push(message),
+    });
+    const answers = await Promise.all([servers.forPath('a.ts'), servers.forPath('b.ts'), servers.forPath('a.ts')]);
+    expect(answers).toEqual([undefined, undefined, undefined]);
+    expect(await servers.forPath('b.ts')).toBeUndefined();
+    expect(await servers.forPath('c.py')).toBeUndefined();
+    expect(await servers.forPath('d.py')).toBeUndefined();
+    expect(await servers.forPath('README.md')).toBeUndefined();
+    expect(notices).toHaveLength(2);
+    expect(notices[0]).toMatch(/typescript language server could not be started .*exited with code 1.*text tools/);
+    expect(notices[1]).toMatch(/No python language server: its configured command \/nowhere\/pyright-langserver was not found\. Install pyright/);
+    expect(servers.started()).toEqual([]);
+    await servers.shutdownAll();
+  });
+
+  it('a language turned off in the config starts nothing and says nothing', async () => {
+    project = makeProject({ 'a.ts': '' });
+    const notices: string[] = [];
+    const servers = createLanguageServers({ root: project.root, overrides: { typescript: false }, onNotice: (m) => notices.push(m) });
+    expect(await servers.forPath('a.ts')).toBeUndefined();
+    expect(notices).toEqual([]);
+  });
+});
+
+describe('a server that crashes', () => {
+  it('is restarted once, told the documents again, and a second crash turns it off', async () => {
+    const crashes: [string, boolean][] = [];
+    const client = await fake('crash', {}, (message, final) => crashes.push([message, final]));
+    const first = client.pid!;
+    await client.sync('ok.ts', 'unsaved text\nsecond line\n');
+    expect((await client.documentSymbols('ok.ts'))[0]?.name).toBe('unsaved text');
+
+    await expect(client.documentSymbols('crash.ts')).rejects.toThrow(/fake language server exited with code 3 while answering textDocument\/documentSymbol/);
+    expect((await client.documentSymbols('ok.ts'))[0]?.name).toBe('unsaved text');
+    const second = client.pid!;
+    pids.push(second);
+    expect(second).not.toBe(first);
+    expect(await gone(first)).toBe(true);
+    expect(crashes).toEqual([[expect.stringMatching(/crashed \(exited with code 3\); restarting it/), false]]);
+
+    await expect(client.documentSymbols('crash.ts')).rejects.toBeInstanceOf(LspError);
+    await expect(client.documentSymbols('ok.ts')).rejects.toThrow(/fake language server crashed twice/);
+    await expect(client.sync('ok.ts', 'more')).rejects.toThrow(/crashed twice/);
+    expect(await client.diagnostics('ok.ts')).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/crashed twice/) });
+    expect(await client.ready()).toBe(false);
+    expect(crashes.at(-1)?.[1]).toBe(true);
+    expect(await gone(second)).toBe(true);
+  });
+
+  it('the real TypeScript server, killed, comes back with the unsaved text', async () => {
+    project = makeProject({ 'tsconfig.json': '{ "compilerOptions": { "strict": true, "noEmit": true } }', 'a.ts': 'export const n: number = 1;\n' });
+    const spec = (await findServer('typescript'))!;
+    const client = track(await startLanguageServer({ language: 'typescript', command: spec.command, args: spec.args, root: project.root }));
+    await client.sync('a.ts', "export const n: number = 'one';\n");
+    process.kill(client.pid!, 'SIGKILL');
+    await expect.poll(() => client.pid !== undefined && client.pid !== pids[0], { timeout: 10_000 }).toBe(true);
+    pids.push(client.pid!);
+    const result = await client.diagnostics('a.ts');
+    expect(result.status === 'ok' && result.diagnostics.map((d) => d.code)).toEqual(['2322']);
+  });
+});
+
+describe('a server that hangs', () => {
+  it('never ending its progress: ready() is false at the cap', async () => {
+    const client = await fake('endless-progress', { readyMs: 800 });
+    const started = Date.now();
+    expect(await client.ready()).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(750);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('never answering: the request fails with a timeout naming the method', async () => {
+    const client = await fake('silent', { requestMs: 500 });
+    await expect(client.documentSymbols('ok.ts')).rejects.toThrow(
+      'The fake language server did not answer textDocument/documentSymbol within 500 ms.',
+    );
+    expect(await client.ready()).toBe(true);
+  });
+
+  it('ignoring shutdown and exit: killed, and gone', async () => {
+    const client = await fake('stubborn');
+    const pid = client.pid;
+    const started = Date.now();
+    await client.shutdown();
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(await gone(pid)).toBe(true);
+  });
+});

@@ -1,0 +1,26 @@
+import { it } from 'vitest';
+import { startLanguageServer } from '../../../src/lsp/client.js';
+import { findServer } from '../../../src/lsp/servers.js';
+import { makeProject } from './project.js';
+it('big', async () => {
+  const files: Record<string, string> = { 'tsconfig.json': '{ "compilerOptions": { "strict": true, "noEmit": true, "module": "nodenext" } }', 'package.json': '{"type":"module"}', 'src/core.ts': 'export function target(x: number): number { return x + 1; }\n' };
+  for (let i = 0; i < 1000; i++) files[`src/m${i}.ts`] = `import { target } from './core.js';\nexport function f${i}(a: number): number {\n  ${i < 200 ? 'return target(a) + ' + i : 'return a * ' + i};\n}\nexport class C${i} { value = ${i}; get(): number { return this.value; } }\n`;
+  const project = makeProject(files);
+  const spec = (await findServer('typescript'))!;
+  const t0 = Date.now();
+  const client = await startLanguageServer({ language: 'typescript', command: spec.command, args: spec.args, root: project.root, settings: spec.settings, seedPaths: ['src/m0.ts'] });
+  const s = (client as unknown as { session: { progress: { progress: (...a: unknown[]) => void } } }).session;
+  const orig = s.progress.progress.bind(s.progress);
+  s.progress.progress = (t, v) => { console.log(Date.now() - t0, 'progress', t, JSON.stringify(v)); orig(t, v); };
+  console.log(Date.now() - t0, 'started');
+  console.log(await client.ready(), Date.now() - t0, 'ready');
+  const r = await client.rename('src/core.ts', { line: 0, character: 17 }, 'renamed');
+  console.log(Date.now() - t0, 'rename', r.length, r.reduce((n, f) => n + f.edits.length, 0));
+  const t1 = Date.now();
+  await client.rename('src/core.ts', { line: 0, character: 17 }, 'renamed2');
+  console.log(Date.now() - t1, 'warm rename');
+  const t2 = Date.now();
+  console.log((await client.workspaceSymbols('get')).length, Date.now() - t2, 'wsym get');
+  await client.shutdown();
+  project.cleanup();
+});
