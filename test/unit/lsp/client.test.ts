@@ -14,7 +14,7 @@ const FILES: Record<string, string> = {
     'export class Config {',
     "  name = 'default';",
     '  load(path: string): string {',
-    '    return `${this.name}:${path}`;',
+    "    return [this.name, path].join(':');",
     '  }',
     '}',
     '',

@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
+import { AGENT_BIN } from '../helpers/agent.js';
+import { fixtureFiles } from '../helpers/fixture.js';
+import { type PtySession, spawnPty } from '../helpers/pty.js';
+import { makeRepo, type TestRepo } from '../helpers/repo.js';
+
+let server: FakeOllama | undefined;
+let repo: TestRepo | undefined;
+let pty: PtySession | undefined;
+
+afterEach(async () => {
+  pty?.kill('SIGKILL');
+  await server?.close();
+  repo?.cleanup();
+});
+
+const NEW_TOTAL = "total(): string {\n  return this.items.join(',');\n}";
+
+describe('the diagnostics of a proposal, before it is approved', () => {
+  it('shows the errors a replace_symbol and an edit_file add, and tells the model', async () => {
+    server = await startFakeOllama({
+      script: [
+        { toolCalls: [{ name: 'replace_symbol', arguments: { name: 'Store.total', path: 'src/store.ts', new_text: NEW_TOTAL } }] },
+        {
+          toolCalls: [
+            { name: 'edit_file', arguments: { path: 'src/store.ts', old_text: 'this.items.push(item);', new_text: 'this.items.push(String(item));' } },
+          ],
+        },
+        { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
+      ],
+    });
+    repo = makeRepo(fixtureFiles('diag-ts'));
+    pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'change the store', '--approve', 'read'], {
+      cwd: repo.root,
+      env: { ...repo.env, OLLAMA_HOST: server.url },
+      cols: 200,
+    });
+    // replace_symbol of a method: the error lands in the file that imports it.
+    await pty.waitFor(/Stage this hunk \[[a-z,?]+\]\?$/m);
+    expect(pty.screen()).toMatch(/adds src\/use\.ts:5:14 error TS2322: Type 'string' is not assignable to type 'number'\./);
+    pty.type('y');
+    // edit_file: the error is in the edited file itself.
+    await pty.waitFor(/adds src\/store\.ts:5:21 error TS2345[^\n]*\n[\s\S]*Stage this hunk \[[a-z,?]+\]\?$/m);
+    expect(pty.screen()).toMatch(/adds src\/store\.ts:5:21 error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'\./);
+    pty.type('n');
+    await pty.waitFor(/Follow-up instruction/);
+    pty.type('\r');
+    expect((await pty.exited).exitCode).toBe(0);
+
+    const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
+    expect(results[0]).toMatch(/Diagnostics: the applied change adds src\/use\.ts:5:14 error TS2322: Type 'string' is not assignable to type 'number'\./);
+    expect(results[1]).toMatch(/refused every hunk/);
+    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+    const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+    expect(repo.git('show', `${task.branch}:src/store.ts`)).toContain("  total(): string {\n    return this.items.join(',');\n  }");
+  });
+});
