@@ -12,14 +12,15 @@ export interface DiagnoseContext {
   docs: Documents;
   published: PublishedDiagnostics;
   ms: number;
+  signal?: AbortSignal | undefined;
   send(kind: 'open' | 'change', doc: OpenDocument): void;
 }
 
 /**
  * One file's diagnostics: pulled when the server offers `diagnosticProvider`, else the pushed
  * report of the synced text. A push server reports only on open files, so a file nobody synced is
- * opened from disk for the question and closed after it. Never rejects: a failure is `unavailable`,
- * a wait past `ms` is `timeout`.
+ * opened from disk for the question and closed after it. Never rejects: a failure or an abort is
+ * `unavailable`, a wait past `ms` is `timeout`.
  */
 export async function diagnosticsOf(session: ServerSession, path: string, ctx: DiagnoseContext): Promise<DiagnosticsResult> {
   const started = Date.now();
@@ -29,7 +30,7 @@ export async function diagnosticsOf(session: ServerSession, path: string, ctx: D
   try {
     let items: Awaited<ReturnType<typeof pullDiagnostics>>;
     if (session.capabilities.diagnosticProvider) {
-      items = await pullDiagnostics(session, uri, ctx.ms);
+      items = await pullDiagnostics(session, uri, ctx.ms, ctx.signal);
     } else {
       let doc = ctx.docs.get(key);
       const temporary = !doc;
@@ -40,7 +41,7 @@ export async function diagnosticsOf(session: ServerSession, path: string, ctx: D
         ctx.send('open', doc);
       }
       try {
-        items = await ctx.published.await(doc, () => ctx.docs.all(), ctx.ms);
+        items = await ctx.published.await(doc, () => ctx.docs.all(), ctx.ms, ctx.signal);
       } finally {
         if (temporary) {
           ctx.docs.remove(key);
@@ -49,6 +50,7 @@ export async function diagnosticsOf(session: ServerSession, path: string, ctx: D
         }
       }
     }
+    if (ctx.signal?.aborted) return { status: 'unavailable', reason: 'interrupted' };
     if (items === undefined) return { status: 'timeout', waitedMs: Date.now() - started };
     return { status: 'ok', diagnostics: items.map((d) => toDiagnostic(d, relative)) };
   } catch (error) {

@@ -54,14 +54,15 @@ export class PublishedDiagnostics {
    * on the changed ones (it has then rechecked), and takes a fresher report of `doc` if one comes
    * within `graceMs` of that: servers report on the files that import a change in the same pass.
    */
-  async await(doc: OpenDocument, openDocs: () => OpenDocument[], ms: number, graceMs = 300): Promise<Diagnostic[] | undefined> {
+  async await(doc: OpenDocument, openDocs: () => OpenDocument[], ms: number, signal?: AbortSignal): Promise<Diagnostic[] | undefined> {
+    const graceMs = 300;
     const deadline = Date.now() + ms;
-    const left = (): number => deadline - Date.now();
+    const left = (): number => (signal?.aborted ? 0 : deadline - Date.now());
     const current = (d: OpenDocument): Report | undefined => {
       const report = this.reports.get(d.key);
       return report && isCurrent(report, d) ? report : undefined;
     };
-    const own = await this.until(() => current(doc), left());
+    const own = await this.until(() => current(doc), left(), signal);
     if (!own) return undefined;
     const changed = openDocs().filter((d) => d.key !== doc.key && d.syncMark >= own.seq);
     const closed = [...this.closes].filter(([key, close]) => key !== doc.key && close.mark >= own.seq).map(([, close]) => close);
@@ -69,27 +70,30 @@ export class PublishedDiagnostics {
     const reports = await this.until(() => {
       const all = changed.map(current);
       return all.every((r) => r !== undefined) ? (all as Report[]) : undefined;
-    }, left());
+    }, left(), signal);
     if (!reports) return undefined;
     const lastChange = Math.max(...changed.map((d) => d.syncMark), ...closed.map((c) => c.mark));
     const settled = Math.max(...reports.map((r) => r.at), ...closed.map((c) => c.at));
     const fresher = await this.until(() => {
       const report = this.reports.get(doc.key);
       return report && report.seq > lastChange ? report : undefined;
-    }, Math.min(settled + graceMs - Date.now(), left()));
+    }, Math.min(settled + graceMs - Date.now(), left()), signal);
     return (fresher ?? this.reports.get(doc.key) ?? own).items;
   }
 
-  /** Re-evaluates `check` at every report until it gives a value, or `ms` passes. */
-  private until<T>(check: () => T | undefined, ms: number): Promise<T | undefined> {
+  /** Re-evaluates `check` at every report until it gives a value, or `ms` passes, or `signal` aborts. */
+  private until<T>(check: () => T | undefined, ms: number, signal?: AbortSignal): Promise<T | undefined> {
     const now = check();
-    if (now !== undefined || ms <= 0) return Promise.resolve(now);
+    if (now !== undefined || ms <= 0 || signal?.aborted) return Promise.resolve(now);
     return new Promise((resolve) => {
       const finish = (value: T | undefined): void => {
         clearTimeout(timer);
         this.listeners.delete(listener);
+        signal?.removeEventListener('abort', abort);
         resolve(value);
       };
+      const abort = (): void => finish(undefined);
+      signal?.addEventListener('abort', abort, { once: true });
       const listener = (): void => {
         const value = check();
         if (value !== undefined) finish(value);
@@ -105,14 +109,14 @@ const retryable = (error: unknown): boolean => {
   return cause instanceof ResponseError && (cause.code === LSPErrorCodes.ServerCancelled || cause.code === LSPErrorCodes.ContentModified);
 };
 
-/** Pulls a file's diagnostics, retrying while the server says it cancelled; undefined when `ms` ran out. */
-export async function pullDiagnostics(session: ServerSession, uri: string, ms: number): Promise<Diagnostic[] | undefined> {
+/** Pulls a file's diagnostics, retrying while the server says it cancelled; undefined when `ms` ran out or `signal` aborted. */
+export async function pullDiagnostics(session: ServerSession, uri: string, ms: number, signal?: AbortSignal): Promise<Diagnostic[] | undefined> {
   const deadline = Date.now() + ms;
   for (;;) {
     const left = deadline - Date.now();
-    if (left <= 0) return undefined;
+    if (left <= 0 || signal?.aborted) return undefined;
     try {
-      const report = await session.request(DocumentDiagnosticRequest.type, { textDocument: { uri } }, left);
+      const report = await session.request(DocumentDiagnosticRequest.type, { textDocument: { uri } }, left, signal);
       // We never send a previousResultId, so the server has nothing to call unchanged.
       return report.kind === 'full' ? report.items : [];
     } catch (error) {

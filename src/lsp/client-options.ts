@@ -10,7 +10,7 @@ export interface LspTimeouts {
   readyMs?: number;
   /** How long `diagnostics()` waits for a report (default 10 s) before it answers `timeout`. */
   diagnosticsMs?: number;
-  /** Quiet time after the last progress before `ready()` says yes (default 250 ms). */
+  /** Quiet time after the start or the last progress before `ready()` says yes (default 250 ms). */
   settleMs?: number;
 }
 
@@ -46,17 +46,18 @@ export interface StartedLanguageClient extends LanguageClient {
 }
 
 /** Why a start failed, for a person: "gopls was not found" rather than "spawn gopls ENOENT". */
-export const reasonOf = (error: unknown, command: string): string => {
+export function reasonOf(error: unknown, options: { language: string; command: string }): string {
   const cause = error instanceof Error ? error.cause : undefined;
   const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
-  if (code === 'ENOENT') return `${command} was not found`;
-  if (code === 'EACCES') return `${command} is not executable`;
-  return error instanceof Error ? error.message.replace(/\.$/, '') : String(error);
-};
+  if (code === 'ENOENT') return `${options.command} was not found`;
+  if (code === 'EACCES') return `${options.command} is not executable`;
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(`The ${options.language} language server `, '').replace(/\.$/, '');
+}
 
 export function startFailure(options: LanguageServerOptions, error: unknown): string {
   const commandLine = [options.command, ...options.args].join(' ');
   const hint = options.installHint ??
     `Install it, or set the command in the "lsp" section of the config ("lsp": { "${options.language}": { "command": ... } }, or false to turn it off).`;
-  return `The ${options.language} language server could not be started (${commandLine}): ${reasonOf(error, options.command)}. ${hint}`;
+  return `The ${options.language} language server could not be started (${commandLine}): ${reasonOf(error, options)}. ${hint}`;
 }

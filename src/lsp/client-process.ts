@@ -26,14 +26,22 @@ export function killProcess(child: ChildProcess): void {
   }
 }
 
+/** How a process ended ("exited with code 1", "was killed by SIGKILL") and the end of its stderr. */
+export interface ExitInfo {
+  how: string;
+  stderr: string;
+}
+
+export const describeExit = (exit: ExitInfo): string => (exit.stderr ? `${exit.how}: ${exit.stderr}` : exit.how);
+
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly connection: MessageConnection;
-  /** Resolves when the process has exited, with a description ("exited with code 1: <stderr>"). */
-  readonly exited: Promise<string>;
+  /** Resolves when the process has exited (or could not be started). */
+  readonly exited: Promise<ExitInfo>;
   /** Rejects when the process could not be spawned (ENOENT, EACCES). */
   readonly spawnFailed: Promise<never>;
-  stderrTail(): string;
+  stderrSummary(): string;
 }
 
 export function spawnServer(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): ServerProcess {
@@ -44,28 +52,35 @@ export function spawnServer(command: string, args: string[], cwd: string, env?: 
     detached,
     windowsHide: true,
   });
+  let head = '';
   let tail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
+    if (head.length < 2000) head = (head + chunk).slice(0, 2000);
     tail = (tail + chunk).slice(-2000);
   });
   child.stdin?.on('error', () => {});
   child.stdout?.on('error', () => {});
-  const stderrTail = (): string => tail.trim().split('\n').slice(-5).join('\n');
+  // What the server said last, or its first error line when it ended with a backtrace.
+  const stderrSummary = (): string => {
+    const lines = [...head.split('\n'), ...tail.split('\n')].map((line) => line.trim()).filter(Boolean);
+    const error = lines.find((line) => /^(error|fatal|panic)\b|^\w*(Error|Exception):/i.test(line));
+    return (error ?? lines.at(-1) ?? '').slice(0, 300);
+  };
 
   let onSpawnError: (error: Error) => void = () => {};
   const spawnFailed = new Promise<never>((_, reject) => {
     onSpawnError = reject;
   });
   spawnFailed.catch(() => {});
-  const exited = new Promise<string>((resolve) => {
+  const exited = new Promise<ExitInfo>((resolve) => {
     child.once('error', (error) => {
       onSpawnError(error);
-      resolve(`could not be started: ${error.message}`);
+      resolve({ how: `could not be started (${error.message})`, stderr: '' });
     });
     child.once('exit', (code, signal) => {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      setImmediate(() => resolve(stderrTail() ? `${how}: ${stderrTail()}` : how));
+      setImmediate(() => resolve({ how, stderr: stderrSummary() }));
     });
   });
 
@@ -84,7 +99,7 @@ export function spawnServer(command: string, args: string[], cwd: string, env?: 
     new StreamMessageWriter(child.stdin!),
   );
   connection.onError(() => {});
-  return { child, connection, exited, spawnFailed, stderrTail };
+  return { child, connection, exited, spawnFailed, stderrSummary };
 }
 
 /** Waits for the process to exit for at most `ms`; true when it did. */

@@ -5,8 +5,7 @@ type ProgressValue = WorkDoneProgressBegin | WorkDoneProgressReport | WorkDonePr
 /**
  * Whether a server is still loading, from its `$/progress` begin/end pairs, the first requests
  * that make it load, and, for servers that report no progress while they load (pyright), a log line
- * that marks the end of loading.
- * Any activity (progress, a document synced) restarts the settle time.
+ * that marks the end of loading. Any of these restarts the settle time.
  */
 export class ProgressTracker {
   private readonly active = new Set<ProgressToken>();

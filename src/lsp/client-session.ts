@@ -1,8 +1,7 @@
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CancellationTokenSource, ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import {
-  type ClientCapabilities,
   ExitNotification,
   InitializedNotification,
   InitializeRequest,
@@ -11,10 +10,10 @@ import {
   type RequestParam,
   type RequestType,
   type ServerCapabilities,
-  type SymbolKind,
   ShutdownRequest,
 } from 'vscode-languageserver-protocol';
-import { killProcess, type ServerProcess, spawnServer, waitForExit } from './client-process.js';
+import { answerServer, CAPABILITIES } from './client-answers.js';
+import { describeExit, type ExitInfo, killProcess, type ServerProcess, spawnServer, waitForExit } from './client-process.js';
 import { ProgressTracker } from './client-progress.js';
 import { LspError } from './types.js';
 
@@ -44,46 +43,12 @@ export class LspTimeoutError extends LspError {
   }
 }
 
-const SYMBOL_KINDS = Array.from({ length: 26 }, (_, i) => i + 1) as SymbolKind[];
-
-const CAPABILITIES: ClientCapabilities = {
-  general: { positionEncodings: ['utf-16'] },
-  window: { workDoneProgress: true },
-  workspace: {
-    workspaceEdit: { documentChanges: true, resourceOperations: [] },
-    configuration: true,
-    workspaceFolders: true,
-    symbol: { symbolKind: { valueSet: SYMBOL_KINDS } },
-  },
-  textDocument: {
-    synchronization: { didSave: false, willSave: false },
-    documentSymbol: { hierarchicalDocumentSymbolSupport: true, symbolKind: { valueSet: SYMBOL_KINDS } },
-    rename: { prepareSupport: true },
-    references: {},
-    definition: { linkSupport: true },
-    diagnostic: { relatedDocumentSupport: false },
-    publishDiagnostics: { versionSupport: true },
-  },
-};
-
-const lookup = (settings: Record<string, unknown> | undefined, section: string | undefined): unknown => {
-  if (!settings) return null;
-  if (section === undefined) return settings;
-  if (section in settings) return settings[section];
-  let value: unknown = settings;
-  for (const key of section.split('.')) {
-    if (typeof value !== 'object' || value === null || !(key in value)) return null;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value ?? null;
-};
-
 export class ServerSession {
   capabilities: ServerCapabilities = {};
   readonly progress: ProgressTracker;
   private stopping: Promise<void> | undefined;
   private exitedAs: string | undefined;
-  private readonly pending = new Set<(error: LspError) => void>();
+  private readonly pending = new Set<(exit: ExitInfo) => void>();
 
   private constructor(private readonly server: ServerProcess, private readonly o: SessionOptions) {
     this.progress = new ProgressTracker(o.readyLog);
@@ -102,10 +67,10 @@ export class ServerSession {
     const server = spawnServer(o.command, o.args, o.serverRoot, o.env);
     const session = new ServerSession(server, o);
     let started = false;
-    void server.exited.then((description) => {
-      session.exitedAs = description;
-      for (const reject of [...session.pending]) reject(new LspError(`The ${o.language} language server ${description}.`));
-      if (started && !session.stopping) o.onUnexpectedExit(description);
+    void server.exited.then((exit) => {
+      session.exitedAs = describeExit(exit);
+      for (const reject of [...session.pending]) reject(exit);
+      if (started && !session.stopping) o.onUnexpectedExit(session.exitedAs);
     });
     session.listen();
     const rootUri = pathToFileURL(o.serverRoot).href;
@@ -134,18 +99,20 @@ export class ServerSession {
       session.stopping = Promise.resolve();
       killProcess(server.child);
       server.connection.dispose();
-      const reason = error instanceof Error ? error.message : String(error);
+      const spawnError = error instanceof Error && 'code' in error;
+      const reason = !spawnError && session.exitedAs ? session.exitedAs : error instanceof Error ? error.message : String(error);
       throw new LspError(reason, { cause: error });
     }
   }
 
-  request<P, R, E>(type: RequestType<P, R, E>, params: RequestParam<P>, timeoutMs = this.o.requestMs): Promise<R> {
+  /** Rejects with an LspError on an error answer, the process's death, the timeout, or `signal`'s abort. */
+  request<P, R, E>(type: RequestType<P, R, E>, params: RequestParam<P>, timeoutMs = this.o.requestMs, signal?: AbortSignal): Promise<R> {
     if (this.exitedAs !== undefined) {
       return Promise.reject(new LspError(`The ${this.o.language} language server ${this.exitedAs}; ${type.method} was not sent.`));
     }
     const source = new CancellationTokenSource();
     const answer = this.server.connection.sendRequest(type, params, source.token);
-    return this.race(type.method, answer, timeoutMs, () => source.cancel()).finally(() => source.dispose());
+    return this.race(type.method, answer, timeoutMs, () => source.cancel(), signal).finally(() => source.dispose());
   }
 
   notify<P>(type: NotificationType<P>, params: RequestParam<P>): void {
@@ -173,24 +140,33 @@ export class ServerSession {
   }
 
   /** `answer` with a deadline and the process's death as rejections, both LspErrors naming `method`. */
-  private race<R>(method: string, answer: Promise<R>, ms: number, onTimeout?: () => void): Promise<R> {
+  private race<R>(method: string, answer: Promise<R>, ms: number, cancel?: () => void, signal?: AbortSignal): Promise<R> {
     const language = this.o.language;
     return new Promise<R>((resolve, reject) => {
       const fail = (error: LspError): void => {
         clearTimeout(timer);
         this.pending.delete(die);
+        signal?.removeEventListener('abort', abort);
         reject(error);
       };
-      const die = (error: LspError): void => fail(new LspError(`${error.message.replace(/\.$/, '')} while answering ${method}.`));
+      const abort = (): void => {
+        cancel?.();
+        fail(new LspError(`${method} was interrupted.`));
+      };
+      const die = ({ how, stderr }: ExitInfo): void =>
+        fail(new LspError(`The ${language} language server ${how} while answering ${method}${stderr ? `: ${stderr}` : ''}.`));
       const timer = setTimeout(() => {
-        onTimeout?.();
+        cancel?.();
         fail(new LspTimeoutError(language, method, ms));
       }, ms);
       this.pending.add(die);
+      if (signal?.aborted) abort();
+      else signal?.addEventListener('abort', abort, { once: true });
       answer.then(
         (value) => {
           clearTimeout(timer);
           this.pending.delete(die);
+          signal?.removeEventListener('abort', abort);
           resolve(value);
         },
         (error: unknown) => {
@@ -204,28 +180,7 @@ export class ServerSession {
   private listen(): void {
     const { connection } = this.server;
     const folders = [{ uri: pathToFileURL(this.o.serverRoot).href, name: basename(this.o.serverRoot) }];
-    connection.onRequest((method: string, params: unknown) => {
-      switch (method) {
-        case 'workspace/configuration': {
-          const items = (params as { items?: { section?: string }[] } | undefined)?.items ?? [];
-          return items.map((item) => lookup(this.o.settings, item.section));
-        }
-        case 'workspace/workspaceFolders':
-          return folders;
-        case 'workspace/applyEdit':
-          return { applied: false, failureReason: 'hunkwise applies edits itself, as hunks the user approves.' };
-        case 'window/showDocument':
-          return { success: false };
-        case 'window/workDoneProgress/create':
-        case 'client/registerCapability':
-        case 'client/unregisterCapability':
-        case 'window/showMessageRequest':
-          return null;
-        default:
-          if (method.endsWith('/refresh')) return null;
-          return new ResponseError(ErrorCodes.MethodNotFound, `hunkwise does not handle ${method}`);
-      }
-    });
+    connection.onRequest((method: string, params: unknown) => answerServer(method, params, this.o.settings, folders));
     // vscode-jsonrpc routes `$/progress` itself: tokens nobody registered come here.
     connection.onUnhandledProgress(({ token, value }) => this.progress.progress(token, value));
     connection.onNotification((method: string, params: unknown) => {

@@ -112,7 +112,7 @@ class Client implements StartedLanguageClient {
     this.o.onCrash?.(`The ${this.language} language server crashed (${description}); restarting it.`, false);
     this.restarting = this.boot()
       .catch((error: unknown) => {
-        this.dead = `The ${this.language} language server crashed (${description}) and could not be restarted: ${reasonOf(error, this.o.command)}.`;
+        this.dead = `The ${this.language} language server crashed (${description}) and could not be restarted: ${reasonOf(error, this.o)}.`;
         this.o.onCrash?.(this.dead, true);
       })
       .finally(() => {
@@ -132,9 +132,8 @@ class Client implements StartedLanguageClient {
     const sync = session.capabilities.textDocumentSync;
     if (sync === 0 || (typeof sync === 'object' && !sync.openClose && !sync.change)) return;
     doc.syncMark = this.published.mark();
-    if (kind === 'open') this.published.opened(doc.key);
-    session.progress.touch();
     if (kind === 'open') {
+      this.published.opened(doc.key);
       const { uri, languageId, version, text } = doc;
       session.notify(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version, text } });
     } else {
@@ -167,12 +166,12 @@ class Client implements StartedLanguageClient {
     if (doc && session) session.notify(DidCloseTextDocumentNotification.type, { textDocument: { uri: doc.uri } });
   }
 
-  async ready(): Promise<boolean> {
+  async ready(signal?: AbortSignal): Promise<boolean> {
     const started = Date.now();
     const session = await this.live().catch(() => undefined);
     if (!session) return false;
     const { readyMs, settleMs } = this.timeouts;
-    return session.progress.ready(Math.max(0, readyMs - (Date.now() - started)), settleMs);
+    return session.progress.ready(Math.max(0, readyMs - (Date.now() - started)), settleMs, signal);
   }
 
   private async capable(provider: keyof ServerCapabilities, what: string): Promise<ServerSession> {
@@ -224,7 +223,7 @@ class Client implements StartedLanguageClient {
     return toFileEdits(edit, this.paths);
   }
 
-  async diagnostics(path: string): Promise<DiagnosticsResult> {
+  async diagnostics(path: string, signal?: AbortSignal): Promise<DiagnosticsResult> {
     const session = await this.live().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
     if (typeof session === 'string') return { status: 'unavailable', reason: session };
     return diagnosticsOf(session, path, {
@@ -232,6 +231,7 @@ class Client implements StartedLanguageClient {
       docs: this.docs,
       published: this.published,
       ms: this.timeouts.diagnosticsMs,
+      signal,
       send: (kind, doc) => this.send(session, kind, doc),
     });
   }

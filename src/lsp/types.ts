@@ -78,15 +78,16 @@ export interface LanguageClient {
   sync(path: string, text: string): Promise<void>;
   /** Tells the server the file is closed (it reads the disk again). */
   close(path: string): Promise<void>;
-  /** Waits until the server has loaded the project (`$/progress` end), at most the cap; false on timeout. */
-  ready(): Promise<boolean>;
+  /** Waits until the server has loaded the project (`$/progress` end), at most the cap; false on timeout or abort. */
+  ready(signal?: AbortSignal): Promise<boolean>;
   documentSymbols(path: string): Promise<SymbolInfo[]>;
   workspaceSymbols(query: string): Promise<SymbolInfo[]>;
   definition(path: string, position: Position): Promise<Location[]>;
   references(path: string, position: Position, includeDeclaration: boolean): Promise<Location[]>;
   /** The server's rename as edits per file; [] when the server refuses (the reason is thrown as LspError). */
   rename(path: string, position: Position, newName: string): Promise<FileEdits[]>;
-  diagnostics(path: string): Promise<DiagnosticsResult>;
+  /** Never rejects; an aborted wait is `unavailable` with the reason 'interrupted'. */
+  diagnostics(path: string, signal?: AbortSignal): Promise<DiagnosticsResult>;
   shutdown(): Promise<void>;
 }
 

@@ -121,11 +121,12 @@ describe('a server that crashes', () => {
 
 describe('a server that hangs', () => {
   it('never ending its progress: ready() is false at the cap', async () => {
-    const client = await fake('endless-progress', { readyMs: 800 });
+    // Without the progress it would be ready after the settle time (1.5 s), well before the cap.
+    const client = await fake('endless-progress', { readyMs: 3000, settleMs: 1500 });
     const started = Date.now();
     expect(await client.ready()).toBe(false);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(750);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 
   it('never answering: the request fails with a timeout naming the method', async () => {
@@ -143,5 +144,52 @@ describe('a server that hangs', () => {
     await client.shutdown();
     expect(Date.now() - started).toBeLessThan(8000);
     expect(await gone(pid)).toBe(true);
+  });
+});
+
+describe('the registry', () => {
+  it('starts one server per language for concurrent callers, and stops it', async () => {
+    project = makeProject({ 'tsconfig.json': '{}', 'a.ts': 'export const a = 1;\n', 'b.js': 'export const b = 2;\n' });
+    const notices: string[] = [];
+    const servers = createLanguageServers({ root: project.root, onNotice: (m) => notices.push(m) });
+    const [a, b, c] = await Promise.all([servers.forPath('a.ts'), servers.forPath('b.js'), servers.forPath('a.ts')]);
+    expect(a).toBeDefined();
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(servers.started()).toEqual([a]);
+    const pid = (a as StartedLanguageClient).pid;
+    expect(await a!.ready()).toBe(true);
+    expect((await a!.documentSymbols('b.js')).map((s) => s.name)).toEqual(['b']);
+    await servers.shutdownAll();
+    expect(await gone(pid)).toBe(true);
+    expect(await servers.forPath('a.ts')).toBeUndefined();
+    expect(notices).toEqual([]);
+  });
+
+  it('tells of a crash, and after the second one answers undefined', async () => {
+    project = makeProject({ 'ok.fk': 'fine\n', 'crash.fk': 'boom\n' });
+    const notices: string[] = [];
+    process.env.FAKE_LSP_MODE = 'crash';
+    const servers = createLanguageServers({
+      root: project.root,
+      overrides: { fake: { command: process.execPath, args: [FAKE_SERVER], extensions: ['fk'] } },
+      onNotice: (m) => notices.push(m),
+    });
+    try {
+      const client = (await servers.forPath('ok.fk')) as StartedLanguageClient;
+      pids.push(client.pid!);
+      await expect(client.documentSymbols('crash.fk')).rejects.toBeInstanceOf(LspError);
+      expect(await servers.forPath('ok.fk')).toBe(client);
+      await client.ready();
+      pids.push(client.pid!);
+      await expect(client.documentSymbols('crash.fk')).rejects.toBeInstanceOf(LspError);
+      await expect.poll(() => notices.length).toBe(2);
+      expect(notices[0]).toMatch(/fake language server crashed \(exited with code 3\); restarting it/);
+      expect(notices[1]).toMatch(/crashed twice .* text tools/);
+      expect(await servers.forPath('ok.fk')).toBeUndefined();
+    } finally {
+      delete process.env.FAKE_LSP_MODE;
+      await servers.shutdownAll();
+    }
   });
 });

@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
+import { runAgent } from '../helpers/agent.js';
+import { fixtureFiles } from '../helpers/fixture.js';
+import { makeRepo, type TestRepo } from '../helpers/repo.js';
+
+let server: FakeOllama | undefined;
+let repo: TestRepo | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  repo?.cleanup();
+});
+
+async function runTask(script: FakeTurn[]) {
+  server = await startFakeOllama({ script });
+  repo = makeRepo(fixtureFiles('rename-py'));
+  const run = await runAgent(['task', 'scripted', '--approve', 'all'], {
+    cwd: repo.root,
+    env: { ...repo.env, OLLAMA_HOST: server.url },
+  });
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+  const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+  const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
+  return { task, repo, results };
+}
+
+describe('Python through pyright', () => {
+  it('renames a function across modules and leaves the shadowing local and the string alone', async () => {
+    const { task, repo, results } = await runTask([
+      { toolCalls: [{ name: 'rename_symbol', arguments: { name: 'parse_config', new_name: 'load_config' } }] },
+      { toolCalls: [{ name: 'finish', arguments: { summary: 'renamed' } }] },
+    ]);
+    expect(results[0]).toMatch(/^Step 1 committed/);
+    const config = repo.git('show', `${task.branch}:app/config.py`);
+    expect(config).toContain('def load_config(text: str)');
+    expect(config).toContain('return load_config(text) if text else load_config("")');
+    expect(config).toContain('"""parse_config reads key=value lines."""');
+    const main = repo.git('show', `${task.branch}:app/main.py`);
+    expect(main).toContain('from app.config import load_config\n');
+    expect(main).toContain('from app.config import load_config as read_config\n');
+    expect(main).toContain('    config = load_config(text)\n');
+    expect(main).toContain('"parse_config"');
+    expect(main).toContain('    parse_config = len\n    return parse_config(text)\n');
+    expect(repo.git('show', `${task.branch}:app/__init__.py`)).toContain('from app.config import load_config');
+  });
+
+  it('names the error an edit adds', async () => {
+    const { results } = await runTask([
+      {
+        toolCalls: [
+          { name: 'edit_file', arguments: { path: 'app/main.py', old_text: 'other = read_config("name=x")', new_text: 'other = read_config(42)' } },
+        ],
+      },
+      { toolCalls: [{ name: 'diagnostics', arguments: { path: 'app/main.py' } }] },
+      { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
+    ]);
+    expect(results[0]).toMatch(/Diagnostics: the applied change adds app\/main\.py:7:\d+ error[^:]*: Argument of type "Literal\[42\]"/);
+    expect(results[1]).toMatch(/^1 error, \d+ other in 1 file\.\napp\/main\.py:7:\d+ error/);
+  });
+});
