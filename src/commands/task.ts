@@ -50,6 +50,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
   const { createLanguageServers } = await import('../lsp/registry.js');
   const servers = createLanguageServers({
     root: task.worktree,
+    overrides: session.config.lsp,
     onNotice: (message) => view({ type: 'notice', message }),
   });
 

@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 import { userConfigDir } from './paths.js';
-import { type ConfigLayer, type ProviderConfig, validateConfig } from './validate.js';
+import { type ConfigLayer, type LspEntry, type ProviderConfig, validateConfig } from './validate.js';
 
 export interface Config {
   model: string;
   providers: Record<string, ProviderConfig>;
   contextWindow: number | undefined;
   run: { timeoutMs: number; outputLimit: number };
+  /** Language servers named or turned off, per language. */
+  lsp: Record<string, LspEntry>;
 }
 
 export const DEFAULT_MODEL = 'ollama/qwen2.5-coder:7b';
@@ -18,6 +20,7 @@ const DEFAULTS: Config = {
   providers: { ollama: { baseUrl: 'http://127.0.0.1:11434' } },
   contextWindow: undefined,
   run: { timeoutMs: 120_000, outputLimit: 30_000 },
+  lsp: {},
 };
 
 function readLayer(file: string, problems: string[]): ConfigLayer {
@@ -50,14 +53,19 @@ function merge(into: Config, layer: ConfigLayer): Config {
       timeoutMs: layer.run?.timeout !== undefined ? layer.run.timeout * 1000 : into.run.timeoutMs,
       outputLimit: layer.run?.outputLimit ?? into.run.outputLimit,
     },
+    lsp: { ...into.lsp, ...layer.lsp },
   };
 }
+
+const onlyTurnedOff = (lsp: Record<string, LspEntry> | undefined): Record<string, LspEntry> =>
+  Object.fromEntries(Object.entries(lsp ?? {}).filter(([, entry]) => entry === false));
 
 /**
  * Built-in defaults < user (`$XDG_CONFIG_HOME/hunkwise/config.json`) < repository
  * (`.hunkwise/config.json`) < environment (`OLLAMA_HOST`, `HUNKWISE_MODEL`) < flags. Every problem
- * of every file is reported at once. A repository's file may not name providers: a cloned
- * repository must not be able to send the code somewhere else.
+ * of every file is reported at once. A repository's file may not name providers, nor a language
+ * server program (it may turn one off): a cloned repository must not be able to send the code
+ * somewhere else or run a program of its choosing.
  */
 export function loadConfig(repoRoot: string | undefined, flags: ConfigLayer = {}, env = process.env): Config {
   const problems: string[] = [];
@@ -65,10 +73,16 @@ export function loadConfig(repoRoot: string | undefined, flags: ConfigLayer = {}
   if (repoRoot) {
     const file = join(repoRoot, '.hunkwise', 'config.json');
     const repoLayer = readLayer(file, problems);
+    const userFile = join(userConfigDir(env), 'config.json');
     if (repoLayer.providers) {
-      problems.push(`${file}: providers: a repository's config may not set providers; set them in ${join(userConfigDir(env), 'config.json')}`);
+      problems.push(`${file}: providers: a repository's config may not set providers; set them in ${userFile}`);
     }
-    config = merge(config, { ...repoLayer, providers: undefined });
+    for (const [language, entry] of Object.entries(repoLayer.lsp ?? {})) {
+      if (entry !== false) {
+        problems.push(`${file}: lsp.${language}: a repository's config may not name a program to run; name it in ${userFile}`);
+      }
+    }
+    config = merge(config, { ...repoLayer, providers: undefined, lsp: onlyTurnedOff(repoLayer.lsp) });
   }
   const fromEnv: ConfigLayer = {};
   if (env.HUNKWISE_MODEL) fromEnv.model = env.HUNKWISE_MODEL;

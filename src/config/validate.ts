@@ -7,8 +7,12 @@ export interface ProviderConfig {
   baseUrl?: string;
 }
 
+/** A language server named in the config, or `false` to turn a language's server off. */
+export type LspEntry = false | { command: string; args?: string[]; extensions?: string[]; rootMarkers?: string[] };
+
 export interface ConfigLayer {
   model?: string;
+  lsp?: Record<string, LspEntry>;
   providers?: Record<string, ProviderConfig>;
   contextWindow?: number;
   run?: { timeout?: number; outputLimit?: number };
@@ -17,7 +21,10 @@ export interface ConfigLayer {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const KEYS = ['model', 'providers', 'contextWindow', 'run'];
+const KEYS = ['model', 'providers', 'contextWindow', 'run', 'lsp'];
+
+const isStrings = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 export function validateConfig(raw: unknown, source: string): { layer: ConfigLayer; problems: string[] } {
   const problems: string[] = [];
@@ -74,5 +81,34 @@ export function validateConfig(raw: unknown, source: string): { layer: ConfigLay
       }
     }
   }
+  if (raw.lsp !== undefined) layer.lsp = validateLsp(raw.lsp, problem);
   return { layer, problems };
+}
+
+function validateLsp(raw: unknown, problem: (key: string, text: string) => void): Record<string, LspEntry> {
+  const lsp: Record<string, LspEntry> = {};
+  if (!isRecord(raw)) {
+    problem('lsp', 'must be an object: { "python": { "command": "pyright-langserver", "args": ["--stdio"] } }');
+    return lsp;
+  }
+  for (const [language, value] of Object.entries(raw)) {
+    const key = `lsp.${language}`;
+    if (value === false) {
+      lsp[language] = false;
+      continue;
+    }
+    if (!isRecord(value) || typeof value.command !== 'string' || value.command.trim() === '') {
+      problem(key, 'must be false, or an object with "command" (and optionally "args", "extensions", "rootMarkers")');
+      continue;
+    }
+    const entry: Exclude<LspEntry, false> = { command: value.command };
+    for (const field of Object.keys(value)) {
+      if (field === 'command') continue;
+      if (!['args', 'extensions', 'rootMarkers'].includes(field)) problem(`${key}.${field}`, 'unknown key');
+      else if (!isStrings(value[field])) problem(`${key}.${field}`, 'must be a list of strings');
+      else entry[field as 'args' | 'extensions' | 'rootMarkers'] = value[field] as string[];
+    }
+    lsp[language] = entry;
+  }
+  return lsp;
 }

@@ -14,13 +14,32 @@ describe('configuration', () => {
       'cfg.json',
     );
     expect(problems).toEqual([
-      'cfg.json: colour: unknown key (known keys: model, providers, contextWindow, run)',
+      'cfg.json: colour: unknown key (known keys: model, providers, contextWindow, run, lsp)',
       'cfg.json: model: must be a string "provider/model", e.g. "ollama/qwen2.5-coder:7b"',
       'cfg.json: contextWindow: must be a whole number of tokens, at least 2048',
       'cfg.json: providers.ollama.baseUrl: must be an http:// or https:// URL',
       'cfg.json: run.output: unknown key',
       'cfg.json: run.timeout: must be a positive number of seconds',
     ]);
+  });
+
+  it('checks the lsp key, and keeps programs out of a repository config', () => {
+    const { layer, problems } = validateConfig(
+      { lsp: { python: false, go: { command: 'gopls', args: ['serve'] }, rust: { args: ['x'] }, c: { command: 'clangd', flags: [] } } },
+      'cfg.json',
+    );
+    expect(layer.lsp).toMatchObject({ python: false, go: { command: 'gopls', args: ['serve'] } });
+    expect(problems).toEqual([
+      'cfg.json: lsp.rust: must be false, or an object with "command" (and optionally "args", "extensions", "rootMarkers")',
+      'cfg.json: lsp.c.flags: unknown key',
+    ]);
+    const base = mkdtempSync(join(tmpdir(), 'hunkwise-config-'));
+    mkdirSync(join(base, 'repo', '.hunkwise'), { recursive: true });
+    writeFileSync(join(base, 'repo', '.hunkwise', 'config.json'), JSON.stringify({ lsp: { python: false } }));
+    const env = { XDG_CONFIG_HOME: join(base, 'config') } as NodeJS.ProcessEnv;
+    expect(loadConfig(join(base, 'repo'), {}, env).lsp).toEqual({ python: false });
+    writeFileSync(join(base, 'repo', '.hunkwise', 'config.json'), JSON.stringify({ lsp: { python: { command: './evil' } } }));
+    expect(() => loadConfig(join(base, 'repo'), {}, env)).toThrow(/lsp\.python: a repository's config may not name a program to run/);
   });
 
   it('layers defaults < user < repository < environment < flags, and keeps providers out of a repository', () => {
