@@ -1,6 +1,7 @@
 import { restoreFromHead } from '../git/commit-step.js';
 import { changedPaths } from '../git/read-files.js';
 import type { LanguageServers } from '../lsp/registry.js';
+import { LspError } from '../lsp/types.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
 import { AgentError } from '../errors.js';
 import { faultPoint } from '../fault.js';
@@ -183,7 +184,9 @@ async function runCall(options: RunTaskOptions, call: ToolCall, ctx: ToolContext
     result = await tool.run(checked.args, ctx);
   } catch (error) {
     if (options.signal.aborted) throw error;
-    return fail(`${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    const advice = error instanceof LspError ? ' Use grep and read_file instead.' : '';
+    return fail(`${tool.name} failed: ${message}${advice}`);
   }
   if (tool.actionClass === 'run') {
     const effects = await proposeWorktreeChanges(ctx, `${tool.describe(checked.args)}`);
