@@ -42,10 +42,15 @@ function replaced(text: string, edits: [string, string, number][]): string {
 
 describe('rename_symbol through TypeScript 7', () => {
   it('renames every real use and nothing else, and the result type-checks', async () => {
-    const { task, repo } = await runTask('rename-ts', [
+    const { task, repo, server } = await runTask('rename-ts', [
       { toolCalls: [{ name: 'rename_symbol', arguments: { name: 'parseConfig', new_name: 'loadConfig' } }] },
+      { toolCalls: [{ name: 'references', arguments: { name: 'loadConfig' } }] },
       { toolCalls: [{ name: 'finish', arguments: { summary: 'renamed' } }] },
     ]);
+    // The server follows the committed step: the next question is answered on the renamed code.
+    const afterRename = server.chatRequests()[2]?.messages.at(-1)?.content ?? '';
+    expect(afterRename).toContain("src/cli.ts:7: const config = loadConfig(argv.join('\\n'));");
+    expect(afterRename).toContain('src/index.ts:2: export { loadConfig } from');
     const before = fixtureFiles('rename-ts');
     const expected: Record<string, string> = {
       'src/config.ts': replaced(before['src/config.ts'] ?? '', [
