@@ -17,7 +17,7 @@ const MAX_FILES = 30;
  */
 export const diagnosticsTool: Tool<DiagnosticsArgs> = {
   name: 'diagnostics',
-  description: "The language server's errors and warnings (a file, or the files changed so far).",
+  description: "Errors and warnings of a file (default: the files changed).",
   parameters: {
     type: 'object',
     properties: { path: { type: 'string', description: 'file to check' } },

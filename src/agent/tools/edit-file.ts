@@ -18,8 +18,8 @@ export const editFileTool: Tool<EditFileArgs> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', description: 'file path, relative to the repo root' },
-      old_text: { type: 'string', description: 'exact lines to replace, with enough context to be unique' },
+      path: { type: 'string', description: 'file path' },
+      old_text: { type: 'string', description: 'exact text to replace, unique in the file' },
       new_text: { type: 'string', description: 'replacement text' },
     },
     required: ['path', 'old_text', 'new_text'],

@@ -22,9 +22,9 @@ export const readFileTool: Tool<ReadFileArgs> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', description: 'file path, relative to the repo root' },
-      start_line: { type: 'integer', description: 'first line (1-based)' },
-      end_line: { type: 'integer', description: 'last line (inclusive)' },
+      path: { type: 'string', description: 'file path' },
+      start_line: { type: 'integer', description: 'first line' },
+      end_line: { type: 'integer', description: 'last line' },
     },
     required: ['path'],
   },

@@ -17,7 +17,7 @@ const IDENTIFIER = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
  */
 export const renameSymbolTool: Tool<RenameSymbolArgs> = {
   name: 'rename_symbol',
-  description: 'Rename a symbol everywhere it is used, through the language server.',
+  description: 'Rename a symbol everywhere it is used.',
   parameters: {
     type: 'object',
     properties: {

@@ -13,11 +13,11 @@ export type ReplaceSymbolArgs = { name: string; path: string; new_text: string }
  */
 export const replaceSymbolTool: Tool<ReplaceSymbolArgs> = {
   name: 'replace_symbol',
-  description: "Replace a function's, method's or class's whole text, found by name.",
+  description: "Replace a function's, method's or class's whole text.",
   parameters: {
     type: 'object',
     properties: {
-      name: { type: 'string', description: 'name or name path, e.g. Config.load' },
+      name: { type: 'string', description: 'name or name path' },
       path: { type: 'string', description: 'file that declares it' },
       new_text: { type: 'string', description: 'the whole new declaration' },
     },

@@ -29,7 +29,7 @@ interface Execution {
 
 export const runCommandTool: Tool<RunCommandArgs> = {
   name: 'run_command',
-  description: 'Run a shell command in the repo root; returns exit code and output.',
+  description: 'Run a shell command; returns exit code and output.',
   parameters: {
     type: 'object',
     properties: { command: { type: 'string', description: 'sh command line, e.g. npm test' } },

@@ -20,8 +20,8 @@ export const writeFileTool: Tool<WriteFileArgs> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', description: 'file path, relative to the repo root' },
-      content: { type: 'string', description: "the file's whole new content" },
+      path: { type: 'string', description: 'file path' },
+      content: { type: 'string', description: 'whole content' },
     },
     required: ['path', 'content'],
   },
