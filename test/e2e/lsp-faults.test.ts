@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { runAgent } from '../helpers/agent.js';
+import { processesUnder } from '../helpers/processes.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 
 const FAKE_SERVER = fileURLToPath(new URL('../fixtures/fake-lsp-server.mjs', import.meta.url));
@@ -30,8 +30,6 @@ async function runWithServer(lsp: object, script: FakeTurn[], env: NodeJS.Proces
   return { run, results };
 }
 
-const serverProcesses = (): string =>
-  execFileSync('sh', ['-c', 'pgrep -af fake-lsp-server.mjs | grep -v pgrep || true'], { encoding: 'utf8' }).trim();
 
 describe('a language server that is missing or crashes', () => {
   it('a configured server whose program does not exist: the user is told, the text tools go on', async () => {
@@ -64,6 +62,6 @@ describe('a language server that is missing or crashes', () => {
     expect(results[2]).toMatch(/find_symbol failed: .*(crash|exited)/i);
     expect(results[3]).toContain('src/crash.ts:1: export const value = 1;');
     expect(run.stdout).toMatch(/typescript language server/i);
-    expect(serverProcesses()).toBe('');
+    expect(processesUnder('fake-lsp-server.mjs', repo?.home ?? '/nonexistent')).toEqual([]);
   });
 });

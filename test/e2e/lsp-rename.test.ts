@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { runAgent } from '../helpers/agent.js';
 import { fixtureFiles } from '../helpers/fixture.js';
+import { processesUnder } from '../helpers/processes.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 
 const TSC = join(process.cwd(), 'node_modules', '.bin', 'tsc');
@@ -81,6 +82,8 @@ describe('rename_symbol through TypeScript 7', () => {
     expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Action,valueonly)', task.branch).trim()).toBe(
       'rename_symbol parseConfig -> loadConfig',
     );
+    // No language server outlives the task.
+    expect(processesUnder('--lsp', repo.home)).toEqual([]);
     // TypeScript 7 accepts the renamed tree.
     execFileSync(TSC, ['-p', join(task.worktree, 'tsconfig.json')], { stdio: 'pipe' });
   });
