@@ -1,4 +1,3 @@
-import { startLanguageServer } from './client.js';
 import type { LspTimeouts, StartedLanguageClient } from './client-options.js';
 import { findServer, findServerRoot, installHintOf, languageOf, type LspOverrides } from './servers.js';
 import type { LanguageClient } from './types.js';
@@ -52,6 +51,8 @@ export function createLanguageServers(options: LanguageServersOptions): Language
       return undefined;
     }
     try {
+      // Loaded at the first start: a task that never asks a language server never loads the client.
+      const { startLanguageServer } = await import('./client.js');
       const client = await startLanguageServer({
         language,
         command: spec.command,
