@@ -60,7 +60,7 @@ export function actionChoices(request: ActionRequestView): Choice<Pick>[] {
       choices.push({ key: 'p', label: `Allow for this task every command matching: ${visible(prefix)}`, value: { kind: 'task', pattern: prefix } });
     }
   } else {
-    choices.push({ key: 't', label: `Allow reading this path for this task: ${visible(exact)}`, value: { kind: 'task', pattern: exact } });
+    choices.push({ key: 't', label: `Allow this read for the rest of the task: ${visible(exact)}`, value: { kind: 'task', pattern: exact } });
     const folder = folderPattern(exact);
     if (folder) {
       choices.push({ key: 'f', label: `Allow reading this folder for this task: ${visible(folder)}`, value: { kind: 'task', pattern: folder } });

@@ -31,7 +31,7 @@ export const renameSymbolTool: Tool<RenameSymbolArgs> = {
   describe: (args) => `rename_symbol ${args.name} -> ${args.new_name}`,
   async run(args, ctx) {
     if (!IDENTIFIER.test(args.new_name)) return fail(`new_name "${args.new_name}" is not an identifier; give a name such as loadConfig.`);
-    const ready = await symbolTool(ctx, 'rename_symbol', args.name, args.path);
+    const ready = await symbolTool(ctx, 'rename_symbol', args.name, args.path, false);
     if ('content' in ready) return ready;
     const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path);
     if ('error' in resolved) return fail(resolved.error);

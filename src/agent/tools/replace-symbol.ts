@@ -27,7 +27,7 @@ export const replaceSymbolTool: Tool<ReplaceSymbolArgs> = {
   describe: (args) => `replace_symbol ${args.name} in ${args.path}`,
   async run(args, ctx) {
     if (args.new_text.trim() === '') return fail('new_text is empty; give the whole new declaration.');
-    const ready = await symbolTool(ctx, 'replace_symbol', args.name, args.path);
+    const ready = await symbolTool(ctx, 'replace_symbol', args.name, args.path, false);
     if ('content' in ready) return ready;
     const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path);
     if ('error' in resolved) return fail(resolved.error);

@@ -6,13 +6,15 @@ import { askApproval, confine, fail, isResult } from './shared.js';
 
 /**
  * What every symbol tool does first: there must be language servers, the path (if any) must be
- * inside the worktree, and the read must be approved (its subject: the path, or the name).
+ * inside the worktree, and a read tool's question must be approved (its subject: the path, or the
+ * name). An edit tool asks nothing here: its hunks are what the user approves.
  */
 export async function symbolTool(
   ctx: ToolContext,
   tool: string,
   name: string,
   path: string | undefined,
+  asks = true,
 ): Promise<{ servers: LanguageServers; path: string | undefined } | ToolResult> {
   if (!ctx.servers) {
     return fail(`${tool} needs a language server, and none runs in this task. Use grep and read_file instead.`);
@@ -23,8 +25,10 @@ export async function symbolTool(
     if (isResult(target)) return target;
     rel = target.rel;
   }
-  const refused = await askApproval(ctx, { class: 'read', tool, subject: rel ?? name });
-  if (refused) return refused;
+  if (asks) {
+    const refused = await askApproval(ctx, { class: 'read', tool, subject: rel ?? name });
+    if (refused) return refused;
+  }
   return { servers: ctx.servers, path: rel };
 }
 
