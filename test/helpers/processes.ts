@@ -6,7 +6,7 @@ import { readlinkSync } from 'node:fs';
  * own temporary folder): what a test left running, whatever other tests run beside it.
  */
 export function processesUnder(pattern: string, under: string): string[] {
-  const pids = execFileSync('sh', ['-c', `pgrep -f '${pattern}' || true`], { encoding: 'utf8' })
+  const pids = execFileSync('sh', ['-c', `pgrep -f -- '${pattern}' || true`], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean);
   return pids.filter((pid) => {

@@ -14,6 +14,8 @@ import { askApproval, fail } from './shared.js';
 export type RunCommandArgs = { command: string };
 
 const KILL_GRACE_MS = 2_000;
+/** How long to wait after SIGKILL for the kernel to end the group. */
+const KILL_WAIT_MS = 1_000;
 /** How long background processes may keep the output open after the shell itself exited. */
 const LINGER_MS = 500;
 
@@ -75,7 +77,7 @@ function execute(command: string, ctx: ToolContext): Promise<Execution> {
     let stop: Stop | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
     let spawnError: string | undefined;
-    let killed = false;
+    let gaveUp = false;
     let closed = false;
     let done = false;
     const timers: NodeJS.Timeout[] = [];
@@ -89,8 +91,9 @@ function execute(command: string, ctx: ToolContext): Promise<Execution> {
     };
     const finish = () => {
       if (done || !closed) return;
-      // After a stop, wait for SIGKILL while anything of the group survived SIGTERM.
-      if (stop && !killed && child.pid !== undefined && groupAlive(child.pid)) return;
+      // After a stop, wait while anything of the group is alive: for SIGKILL when it survived
+      // SIGTERM, and then until the kernel has ended it (at most KILL_WAIT_MS).
+      if (stop && !gaveUp && child.pid !== undefined && groupAlive(child.pid)) return;
       done = true;
       for (const t of timers) clearTimeout(t);
       ctx.signal.removeEventListener('abort', onAbort);
@@ -103,10 +106,17 @@ function execute(command: string, ctx: ToolContext): Promise<Execution> {
       timers.push(
         setTimeout(() => {
           signalGroup('SIGKILL');
-          killed = true;
-          // Something outside the group may still hold the pipes: stop waiting for them.
-          timers.push(setTimeout(() => close(), 1_000));
-          finish();
+          const deadline = Date.now() + KILL_WAIT_MS;
+          const poll = () => {
+            if (child.pid !== undefined && groupAlive(child.pid) && Date.now() < deadline) {
+              timers.push(setTimeout(poll, 20));
+              return;
+            }
+            gaveUp = true;
+            // Something outside the group may still hold the pipes: stop waiting for them.
+            close();
+          };
+          poll();
         }, KILL_GRACE_MS),
       );
     };
