@@ -129,6 +129,15 @@ describe('a server that hangs', () => {
     expect(Date.now() - started).toBeLessThan(8000);
   });
 
+  it('an aborted wait ends at once', async () => {
+    const client = await fake('endless-progress', { readyMs: 30_000, settleMs: 10_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    expect(await client.ready(controller.signal)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('never answering: the request fails with a timeout naming the method', async () => {
     const client = await fake('silent', { requestMs: 500 });
     await expect(client.documentSymbols('ok.ts')).rejects.toThrow(
