@@ -1,32 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
-import { runAgent } from '../helpers/agent.js';
+import type { FakeTurn } from '../fake-ollama/server.js';
 import { fixtureFiles } from '../helpers/fixture.js';
-import { makeRepo, type TestRepo } from '../helpers/repo.js';
+import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js';
 
-let server: FakeOllama | undefined;
-let repo: TestRepo | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  repo?.cleanup();
-});
+afterEach(closeScriptedTasks);
 
 async function runTask(script: FakeTurn[]) {
-  server = await startFakeOllama({ script });
-  repo = makeRepo(fixtureFiles('rename-py'));
-  const run = await runAgent(['task', 'scripted', '--approve', 'all'], {
-    cwd: repo.root,
-    env: { ...repo.env, OLLAMA_HOST: server.url },
-  });
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-  const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
-  const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
-  return { task, repo, results };
+  const done = await runScriptedTask(fixtureFiles('rename-py'), script);
+  expect(done.run.stderr).toBe('');
+  expect(done.run.code).toBe(0);
+  return done;
 }
 
 describe('Python through pyright', () => {

@@ -1,34 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
-import { runAgent } from '../helpers/agent.js';
+import type { FakeTurn } from '../fake-ollama/server.js';
 import { fixtureFiles } from '../helpers/fixture.js';
 import { processesUnder } from '../helpers/processes.js';
-import { makeRepo, type TestRepo } from '../helpers/repo.js';
+import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js';
 
 const TSC = join(process.cwd(), 'node_modules', '.bin', 'tsc');
-let server: FakeOllama | undefined;
-let repo: TestRepo | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  repo?.cleanup();
-});
+afterEach(closeScriptedTasks);
 
 async function runTask(fixture: string, script: FakeTurn[]) {
-  server = await startFakeOllama({ script });
-  repo = makeRepo(fixtureFiles(fixture));
-  const run = await runAgent(['task', 'scripted', '--approve', 'all'], {
-    cwd: repo.root,
-    env: { ...repo.env, OLLAMA_HOST: server.url },
-  });
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-  const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
-  return { run, task, repo, server };
+  const done = await runScriptedTask(fixtureFiles(fixture), script);
+  expect(done.run.stderr).toBe('');
+  expect(done.run.code).toBe(0);
+  return done;
 }
 
 /** Replaces each `from` exactly `count` times, and fails the test if it occurs otherwise. */

@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
+import { type AgentRun, runAgent } from './agent.js';
+import { makeRepo, type TestRepo } from './repo.js';
+
+export interface ScriptedTask {
+  run: AgentRun;
+  repo: TestRepo;
+  server: FakeOllama;
+  task: { id: string; branch: string; worktree: string; status: string };
+  /** The last message of each model request after the first: the tool results, in order. */
+  results: string[];
+}
+
+const open: { repo: TestRepo; server: FakeOllama }[] = [];
+
+/**
+ * A repository made of `files`, the fake Ollama answering `script`, and `agent task` run to its
+ * end without a terminal, every class approved. `closeScriptedTasks` (in afterEach) cleans up.
+ */
+export async function runScriptedTask(files: Record<string, string>, script: FakeTurn[]): Promise<ScriptedTask> {
+  const server = await startFakeOllama({ script });
+  const repo = makeRepo(files);
+  open.push({ repo, server });
+  const run = await runAgent(['task', 'scripted', '--approve', 'all'], {
+    cwd: repo.root,
+    env: { ...repo.env, OLLAMA_HOST: server.url },
+  });
+  const tasks = join(repo.root, '.git', 'hunkwise', 'tasks');
+  const [id = ''] = readdirSync(tasks);
+  const task = JSON.parse(readFileSync(join(tasks, id, 'task.json'), 'utf8'));
+  const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
+  return { run, repo, server, task, results };
+}
+
+export async function closeScriptedTasks(): Promise<void> {
+  for (const { repo, server } of open.splice(0)) {
+    await server.close();
+    repo.cleanup();
+  }
+}
