@@ -33,12 +33,12 @@ export function describeOutcome(
   applied: ApprovedFile[],
   refusals: Refusal[],
   edited: string[],
-  problems: string[],
+  remarks: string[],
 ): string {
   const lines = [`Step ${step} committed. Applied: ${applied.map((file) => (file.content === null ? `${file.path} (deleted)` : file.path)).join(', ')}.`];
   if (refusals.length) lines.push(`Refused by the user (not applied):\n${refusals.map(describeRefusal).join('\n')}`);
   if (edited.length) lines.push(`The user edited before applying: ${edited.join(', ')}. Read those files before changing them again.`);
-  lines.push(...problems);
+  lines.push(...remarks);
   lines.push('The files now hold exactly what was applied.');
   return lines.join('\n');
 }

@@ -44,16 +44,16 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
     gitOut(['rev-parse', 'HEAD'], { cwd: worktree }),
   ]);
   const changes: FileChange[] = [];
-  const problems: string[] = [];
+  const remarks: string[] = [];
   for (const file of proposal.files) {
     const before = head.get(file.path) ?? null;
     const oldText = before === null ? null : decodeText(before);
     if (before !== null && (isBinary(before) || oldText === null)) {
-      problems.push(`${file.path} is a binary or non-UTF-8 file: hunkwise does not edit it.`);
+      remarks.push(`${file.path} is a binary or non-UTF-8 file: hunkwise does not edit it.`);
       continue;
     }
     if (file.content?.includes('\0')) {
-      problems.push(`${file.path}: the new content has NUL bytes (binary): hunkwise only writes text.`);
+      remarks.push(`${file.path}: the new content has NUL bytes (binary): hunkwise only writes text.`);
       continue;
     }
     if (oldText === null && file.content === null) continue;
@@ -62,8 +62,8 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   }
   if (changes.length === 0) {
     await restoreFromHead(worktree, paths);
-    const unchanged = problems.length ? '' : 'No change: the new content equals the current content of the file.';
-    return { content: [...problems, unchanged].filter(Boolean).join('\n') };
+    const unchanged = remarks.length ? '' : 'No change: the new content equals the current content of the file.';
+    return { content: [...remarks, unchanged].filter(Boolean).join('\n') };
   }
 
   const view = await diagnosticsView(ctx, changes);
@@ -94,18 +94,16 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   const final =
     refusedCount === 0 && edited.length === 0
       ? proposed
-      : await view.compare(
-          new Map(changes.map((c) => [c.path, approvedFiles.find((f) => f.path === c.path)?.content ?? (c.kind === 'create' ? null : c.oldContent)])),
-        );
+      : await view.compare(new Map(changes.map((c) => [c.path, committedContent(c, approvedFiles)])));
 
   if (approvedFiles.length === 0) {
     await restoreFromHead(worktree, restore);
-    return { content: [nothingApplied(!ctx.io && !ctx.approveEdits, refusals), ...problems].join('\n') };
+    return { content: [nothingApplied(!ctx.io && !ctx.approveEdits, refusals), ...remarks].join('\n') };
   }
-  problems.push(...describeDelta(final).map((line) => `Diagnostics: the applied change ${line}`));
+  remarks.push(...describeDelta(final).map((line) => `Diagnostics: the applied change ${line}`));
 
   const step = ctx.task.steps + 1;
-  const outcome = describeOutcome(step, approvedFiles, refusals, edited, problems);
+  const outcome = describeOutcome(step, approvedFiles, refusals, edited, remarks);
   const journal: StepJournal = {
     step,
     branch: ctx.task.branch,
@@ -183,6 +181,13 @@ export async function commitJournal(ctx: Pick<StepContext, 'commonDir' | 'task' 
     refused: journal.refused,
   });
   return commit;
+}
+
+/** What a changed file holds once the step is committed: the approved content, else the old one. */
+function committedContent(change: FileChange, approved: ApprovedFile[]): string | null {
+  const file = approved.find((candidate) => candidate.path === change.path);
+  if (file) return file.content;
+  return change.kind === 'create' ? null : change.oldContent;
 }
 
 /** The diagnostics view of a proposal; one that does nothing where no server can tell. */
