@@ -41,15 +41,14 @@ function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/list.js')).listCommand(options));
 
-  for (const name of ['show', 'review']) {
-    program
-      .command(name)
-      .description("a task's instruction, its commits with their audit trailers, and its diff against the base")
-      .argument('<task>', 'id, id prefix or branch')
-      .option('--stat', 'the diffstat instead of the whole diff')
-      .option('--json', 'print JSON')
-      .action(async (task: string, options) => (await import('./commands/show.js')).showCommand(task, options));
-  }
+  program
+    .command('show')
+    .alias('review')
+    .description("a task's instruction, its commits with their audit trailers, and its diff against the base")
+    .argument('<task>', 'id, id prefix or branch')
+    .option('--stat', 'the diffstat instead of the whole diff')
+    .option('--json', 'print JSON')
+    .action(async (task: string, options) => (await import('./commands/show.js')).showCommand(task, options));
 
   program
     .command('merge')
