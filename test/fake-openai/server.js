@@ -1,0 +1,252 @@
+// A fake OpenAI-compatible server for tests: real HTTP on 127.0.0.1, the chat completions wire
+// format (SSE when streaming), scripted answers, every request recorded. Plain ESM with no
+// dependencies so a person can run it by hand:
+//   node test/fake-openai/server.js --port 8080 --script turns.json [--record log.jsonl]
+// Routes live under /v1 (the base URL is `${url}/v1`). Types: server.d.ts.
+import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export const DEFAULT_MODELS = [{ id: 'qwen2.5-coder-7b-instruct' }];
+
+/** Starts the server; resolves once it listens. `close()` ends it and every open connection. */
+export async function startFakeOpenAI(options = {}) {
+  const models = (options.models ?? DEFAULT_MODELS).map((m) => ({ tools: true, ...m }));
+  const requests = [];
+  const stopping = new AbortController();
+  let script = options.script ?? [];
+  let turnIndex = 0;
+  let nextId = 1;
+
+  const server = http.createServer((req, res) => {
+    const receivedAt = Date.now();
+    readBody(req).then(
+      (raw) => {
+        const entry = {
+          method: req.method ?? 'GET',
+          path: (req.url ?? '/').split('?')[0],
+          headers: { authorization: req.headers.authorization },
+          body: parseJson(raw),
+          receivedAt,
+        };
+        requests.push(entry);
+        options.onRequest?.(entry);
+        return route(entry, res);
+      },
+      () => res.destroy(),
+    ).catch((error) => sendError(res, 500, `fake openai: ${error?.message ?? error}`, 'server_error'));
+  });
+
+  async function route(entry, res) {
+    const { method, path, body } = entry;
+    if (options.apiKey !== undefined && entry.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return sendError(res, 401, 'Incorrect API key provided.', 'invalid_api_key');
+    }
+    if (method === 'GET' && path === '/v1/models') {
+      const data = models.map(({ tools: _tools, ...m }) => ({ object: 'model', created: 1700000000, owned_by: 'fake', ...m }));
+      return sendJson(res, 200, { object: 'list', data });
+    }
+    if (method === 'POST' && path === '/v1/chat/completions') {
+      if (body === null || typeof body !== 'object') return sendError(res, 400, 'missing request body', null);
+      const model = models.find((m) => m.id === body.model);
+      if (!model) return sendError(res, 404, `The model \`${body.model}\` does not exist or you do not have access to it.`, 'model_not_found');
+      if (Array.isArray(body.tools) && body.tools.length > 0 && !model.tools) {
+        return sendError(res, 400, `${body.model} does not support tools`, null);
+      }
+      const index = turnIndex++;
+      const turn = typeof script === 'function' ? await script(body, index) : script[index];
+      if (!turn) return sendError(res, 500, `fake openai: no scripted turn left for request ${index + 1}`, 'server_error');
+      return answerChat(entry, res, turn, `chatcmpl-fake${nextId++}`);
+    }
+    return sendError(res, 404, `fake openai: no route for ${method} ${path}`, null);
+  }
+
+  async function answerChat(entry, res, turn, id) {
+    const { body } = entry;
+    let finished = false;
+    res.on('close', () => {
+      if (!finished && !stopping.signal.aborted) entry.clientClosedEarly = true;
+    });
+    if (turn.delayMs && !(await pause(turn.delayMs, res))) return;
+    if (turn.error) {
+      finished = true;
+      return sendJson(res, turn.error.status, turn.error.body);
+    }
+    const content = turn.content ?? '';
+    const calls = (turn.toolCalls ?? []).map((c, i) => ({
+      id: `call_fake${i + 1}`,
+      name: c.name,
+      text: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments ?? {}),
+    }));
+    const finishReason = calls.length ? 'tool_calls' : 'stop';
+    const usage = usageOf(body, turn, content);
+    const base = { id, created: Math.floor(Date.now() / 1000), model: body.model };
+    if (body.stream !== true) {
+      if (turn.cutAfter !== undefined) return cut(res);
+      const toolCalls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.text } }));
+      const message = { role: 'assistant', content: content || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
+      finished = true;
+      return sendJson(res, 200, { ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finishReason }], usage });
+    }
+    const chunk = (choice) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }] });
+    const chunks = [chunk({ delta: { role: 'assistant', content: '' } })];
+    for (const piece of splitContent(content, turn.chunkSize)) chunks.push(chunk({ delta: { content: piece } }));
+    for (const [index, c] of calls.entries()) {
+      // The first fragment names the call; its arguments follow as JSON text in pieces.
+      const head = { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } };
+      chunks.push(chunk({ delta: { tool_calls: [head] } }));
+      for (const piece of splitText(c.text, 3)) chunks.push(chunk({ delta: { tool_calls: [{ index, function: { arguments: piece } }] } }));
+    }
+    if (!turn.noFinish) {
+      chunks.push(chunk({ delta: {}, finish_reason: finishReason }));
+      if (body.stream_options?.include_usage) chunks.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.flushHeaders();
+    for (const [i, data] of chunks.entries()) {
+      if (turn.cutAfter === i) return cut(res);
+      if (turn.hangAfter === i) return; // hold the connection open until the client leaves or close()
+      if (i > 0 && turn.chunkDelayMs && !(await pause(turn.chunkDelayMs, res))) return;
+      if (res.destroyed) return;
+      await new Promise((resolve) => res.write(`data: ${JSON.stringify(data)}\n\n`, resolve));
+    }
+    finished = true;
+    res.end(turn.noFinish ? undefined : 'data: [DONE]\n\n');
+
+    function cut(r) {
+      finished = true;
+      r.socket?.destroy();
+    }
+  }
+
+  /** Waits, unless the client leaves or the server stops first; true when the answer should go on. */
+  async function pause(ms, res) {
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    res.once('close', onClose);
+    try {
+      await sleep(ms, undefined, { signal: AbortSignal.any([gone.signal, stopping.signal]) });
+    } catch {
+      return false;
+    } finally {
+      res.off('close', onClose);
+    }
+    return !res.destroyed;
+  }
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    chatRequests: () => requests.filter((r) => r.path === '/v1/chat/completions').map((r) => r.body),
+    setScript(next) {
+      script = next;
+      turnIndex = 0;
+    },
+    close() {
+      stopping.abort();
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** Token counts of a turn: deterministic so tests can assert on them. */
+function usageOf(body, turn, content) {
+  const prompt = turn.promptTokens ?? Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
+  const completion = turn.completionTokens ?? Math.max(1, Math.ceil(content.length / 4));
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** Pieces of `chunkSize` characters, or of up to three words each (whitespace kept). */
+export function splitContent(content, chunkSize) {
+  if (!content) return [];
+  if (chunkSize && chunkSize > 0) return splitText(content, Math.ceil(content.length / chunkSize));
+  return content.match(/\s*(?:\S+\s*){1,3}|\s+/g) ?? [content];
+}
+
+/** `text` in `parts` pieces of nearly equal length (fewer when it is shorter). */
+function splitText(text, parts) {
+  if (!text) return [];
+  const size = Math.ceil(text.length / parts);
+  const pieces = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  return pieces;
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(raw) {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return null;
+  }
+}
+
+function sendError(res, status, message, code) {
+  const type = status === 401 ? 'invalid_request_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+  sendJson(res, status, { error: { message, type, param: null, code } });
+}
+
+function sendJson(res, status, value) {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(value));
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '8080' }, script: { type: 'string' }, models: { type: 'string' }, record: { type: 'string' } },
+  });
+  const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+  const script = values.script ? readJson(values.script) : [];
+  if (!Array.isArray(script)) throw new Error(`${values.script}: expected a JSON array of turns`);
+  const record = values.record;
+  const fake = await startFakeOpenAI({
+    port: Number(values.port),
+    script,
+    models: values.models ? readJson(values.models) : undefined,
+    onRequest: record ? (entry) => appendFileSync(record, `${JSON.stringify(entry)}\n`) : undefined,
+  });
+  process.stderr.write(`fake openai listening on ${fake.baseUrl}\n`);
+  const stop = () => void fake.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function invokedDirectly() {
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main().catch((error) => {
+    process.stderr.write(`fake openai: ${error?.message ?? error}\n`);
+    process.exitCode = 1;
+  });
+}
