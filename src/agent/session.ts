@@ -147,16 +147,36 @@ async function startingPoint(repo: Repo, base: string | undefined): Promise<{ re
 /** The provider of the configured model; a remote one only when named on the command line. */
 async function connect(config: Config, namedOnCommandLine: boolean): Promise<ModelProvider> {
   const { provider, model } = parseModelName(config.model);
-  const baseUrl = config.providers[provider]?.baseUrl ?? '';
-  const created = await createProvider({ provider, model, baseUrl });
+  const settings = config.providers[provider];
+  if (!settings?.baseUrl) {
+    throw new AgentError(`No provider named "${provider}" is configured (known: ${Object.keys(config.providers).join(', ')}).`, {
+      hint: `Add it to your config: { "providers": { "${provider}": { "baseUrl": "http://127.0.0.1:1234/v1" } } }`,
+      kind: 'usage',
+    });
+  }
+  const apiKey = settings.apiKeyEnv ? process.env[settings.apiKeyEnv] : undefined;
+  const created = await createProvider({
+    provider,
+    model,
+    baseUrl: settings.baseUrl,
+    api: settings.api,
+    apiKey,
+    apiKeyEnv: settings.apiKeyEnv,
+  });
   if (created.locality === 'remote' && !namedOnCommandLine) {
     throw new AgentError(
-      `The model ${config.model} is served from ${baseUrl}, which is not this machine, and it was not named for this task.`,
+      `The model ${config.model} is served from ${settings.baseUrl}, which is not this machine, and it was not named for this task.`,
       {
         hint: `hunkwise sends code off the machine only when you ask for one task: agent task --model ${config.model} "..."`,
         kind: 'usage',
       },
     );
+  }
+  if (created.locality === 'remote' && settings.apiKeyEnv && !apiKey) {
+    throw new AgentError(`${provider} needs an API key, and ${settings.apiKeyEnv} is not set.`, {
+      hint: `export ${settings.apiKeyEnv}=... (the key of ${settings.baseUrl}), then run the task again.`,
+      kind: 'usage',
+    });
   }
   return created;
 }

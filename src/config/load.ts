@@ -17,7 +17,10 @@ export const DEFAULT_MODEL = 'ollama/qwen2.5-coder:7b';
 
 const DEFAULTS: Config = {
   model: DEFAULT_MODEL,
-  providers: { ollama: { baseUrl: 'http://127.0.0.1:11434' } },
+  providers: {
+    ollama: { api: 'ollama', baseUrl: 'http://127.0.0.1:11434' },
+    openai: { api: 'openai', baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY' },
+  },
   contextWindow: undefined,
   run: { timeoutMs: 120_000, outputLimit: 30_000 },
   lsp: {},

@@ -5,6 +5,10 @@
 
 export interface ProviderConfig {
   baseUrl?: string;
+  /** `ollama` (Ollama's native API) or `openai` (OpenAI-compatible chat completions). */
+  api?: 'ollama' | 'openai';
+  /** The environment variable that holds the API key (never the key itself). */
+  apiKeyEnv?: string;
 }
 
 /** A language server named in the config, or `false` to turn a language's server off. */
@@ -55,11 +59,7 @@ export function validateConfig(raw: unknown, source: string): { layer: ConfigLay
           problem(key, 'must be an object with "baseUrl"');
           continue;
         }
-        for (const field of Object.keys(value)) if (field !== 'baseUrl') problem(`${key}.${field}`, 'unknown key');
-        if (value.baseUrl !== undefined && (typeof value.baseUrl !== 'string' || !/^https?:\/\//.test(value.baseUrl))) {
-          problem(`${key}.baseUrl`, 'must be an http:// or https:// URL');
-        }
-        layer.providers[name] = typeof value.baseUrl === 'string' ? { baseUrl: value.baseUrl } : {};
+        layer.providers[name] = validateProvider(key, value, problem);
       }
     }
   }
@@ -83,6 +83,30 @@ export function validateConfig(raw: unknown, source: string): { layer: ConfigLay
   }
   if (raw.lsp !== undefined) layer.lsp = validateLsp(raw.lsp, problem);
   return { layer, problems };
+}
+
+function validateProvider(
+  key: string,
+  value: Record<string, unknown>,
+  problem: (key: string, text: string) => void,
+): ProviderConfig {
+  const provider: ProviderConfig = {};
+  for (const field of Object.keys(value)) {
+    if (!['baseUrl', 'api', 'apiKeyEnv'].includes(field)) problem(`${key}.${field}`, 'unknown key');
+  }
+  if (value.baseUrl !== undefined) {
+    if (typeof value.baseUrl === 'string' && /^https?:\/\//.test(value.baseUrl)) provider.baseUrl = value.baseUrl;
+    else problem(`${key}.baseUrl`, 'must be an http:// or https:// URL');
+  }
+  if (value.api !== undefined) {
+    if (value.api === 'ollama' || value.api === 'openai') provider.api = value.api;
+    else problem(`${key}.api`, 'must be "ollama" or "openai" (any OpenAI-compatible server)');
+  }
+  if (value.apiKeyEnv !== undefined) {
+    if (typeof value.apiKeyEnv === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value.apiKeyEnv)) provider.apiKeyEnv = value.apiKeyEnv;
+    else problem(`${key}.apiKeyEnv`, 'must be the name of an environment variable, e.g. "OPENAI_API_KEY" (never the key itself)');
+  }
+  return provider;
 }
 
 function validateLsp(raw: unknown, problem: (key: string, text: string) => void): Record<string, LspEntry> {

@@ -18,20 +18,41 @@ export interface ProviderSpec {
   model: string;
   /** The provider's base URL (for ollama, any form of OLLAMA_HOST). */
   baseUrl: string;
+  /** Which API it speaks: Ollama's native one, or OpenAI's chat completions (default: by name). */
+  api?: ProviderApi;
+  apiKey?: string;
+  /** The environment variable the key came from, named in messages about it. */
+  apiKeyEnv?: string;
 }
 
-/** The providers createProvider knows, in the order the usage error lists them. */
-export const KNOWN_PROVIDERS: readonly string[] = ['ollama'];
+export type ProviderApi = 'ollama' | 'openai';
+
+/** The APIs createProvider speaks, in the order the usage error lists them. */
+export const KNOWN_PROVIDERS: readonly string[] = ['ollama', 'openai'];
+
+/** A provider named `ollama` speaks Ollama's API; any other an OpenAI-compatible one unless told. */
+export const apiOf = (spec: Pick<ProviderSpec, 'provider' | 'api'>): ProviderApi =>
+  spec.api ?? (spec.provider === 'ollama' ? 'ollama' : 'openai');
 
 /**
  * A provider for `spec`. Creating one opens no connection (call `info()` to check the server).
  * Throws a usage AgentError for a provider it does not know.
  */
 export async function createProvider(spec: ProviderSpec): Promise<ModelProvider> {
-  switch (spec.provider) {
+  switch (apiOf(spec)) {
     case 'ollama': {
       const { createOllamaProvider } = await import('./ollama.js');
       return createOllamaProvider({ host: spec.baseUrl, model: spec.model });
+    }
+    case 'openai': {
+      const { createOpenAIProvider } = await import('./openai.js');
+      return createOpenAIProvider({
+        baseUrl: spec.baseUrl,
+        model: spec.model,
+        provider: spec.provider,
+        apiKey: spec.apiKey,
+        apiKeyEnv: spec.apiKeyEnv,
+      });
     }
     default:
       throw usageError(

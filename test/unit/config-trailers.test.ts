@@ -23,6 +23,18 @@ describe('configuration', () => {
     ]);
   });
 
+  it('checks providers: base URL, api and the name of the key variable', () => {
+    const { layer, problems } = validateConfig(
+      { providers: { lmstudio: { baseUrl: 'http://127.0.0.1:1234/v1' }, cloud: { baseUrl: 'https://x.test/v1', api: 'grpc', apiKeyEnv: 'sk-123 secret' } } },
+      'cfg.json',
+    );
+    expect(layer.providers?.lmstudio).toEqual({ baseUrl: 'http://127.0.0.1:1234/v1' });
+    expect(problems).toEqual([
+      'cfg.json: providers.cloud.api: must be "ollama" or "openai" (any OpenAI-compatible server)',
+      'cfg.json: providers.cloud.apiKeyEnv: must be the name of an environment variable, e.g. "OPENAI_API_KEY" (never the key itself)',
+    ]);
+  });
+
   it('checks the lsp key, and keeps programs out of a repository config', () => {
     const { layer, problems } = validateConfig(
       { lsp: { python: false, go: { command: 'gopls', args: ['serve'] }, rust: { args: ['x'] }, c: { command: 'clangd', flags: [] } } },
