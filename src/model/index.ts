@@ -27,7 +27,7 @@ export interface ProviderSpec {
 
 export type ProviderApi = 'ollama' | 'openai';
 
-/** The APIs createProvider speaks, in the order the usage error lists them. */
+/** The APIs createProvider speaks, in the order its usage error lists them. */
 export const KNOWN_PROVIDERS: readonly string[] = ['ollama', 'openai'];
 
 /** A provider named `ollama` speaks Ollama's API; any other an OpenAI-compatible one unless told. */
@@ -56,8 +56,8 @@ export async function createProvider(spec: ProviderSpec): Promise<ModelProvider>
     }
     default:
       throw usageError(
-        `unknown model provider "${spec.provider}" (known: ${KNOWN_PROVIDERS.join(', ')})`,
-        `--model ollama/${spec.model || 'qwen2.5-coder:7b'}`,
+        `the provider "${spec.provider}" speaks an API hunkwise does not know (known: ${KNOWN_PROVIDERS.join(', ')})`,
+        `Set "api" of providers.${spec.provider} in your config to "openai" or "ollama".`,
       );
   }
 }

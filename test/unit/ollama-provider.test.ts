@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AgentError } from '../../src/errors.js';
-import { createProvider, localityOf, parseModelName, resolveOllamaHost } from '../../src/model/index.js';
+import { createProvider, localityOf, type ProviderSpec, parseModelName, resolveOllamaHost } from '../../src/model/index.js';
 import { createOllamaProvider } from '../../src/model/ollama.js';
 import type { ChatRequest, ModelEvent, ModelProvider } from '../../src/model/types.js';
 import { ModelError } from '../../src/model/types.js';
@@ -297,12 +297,12 @@ describe('model names, hosts and locality', () => {
     expect(localityOf(url)).toBe(locality);
   });
 
-  it('creates the ollama provider; an unknown provider is a usage error naming the known ones', async () => {
+  it('creates the ollama provider, an OpenAI-compatible one for other names, and refuses an unknown API', async () => {
     const provider = await createProvider({ provider: 'ollama', model: MODEL, baseUrl: 'http://10.0.0.5:11434' });
     expect([provider.provider, provider.model, provider.locality]).toEqual(['ollama', MODEL, 'remote']);
-    await expect(createProvider({ provider: 'nope', model: 'x', baseUrl: 'http://127.0.0.1:1' })).rejects.toMatchObject({
-      kind: 'usage',
-      message: expect.stringContaining('ollama'),
-    });
+    const compatible = await createProvider({ provider: 'lmstudio', model: 'x', baseUrl: 'http://127.0.0.1:1/v1' });
+    expect([compatible.provider, compatible.locality]).toEqual(['lmstudio', 'local']);
+    const bad = { provider: 'nope', model: 'x', baseUrl: 'http://127.0.0.1:1', api: 'grpc' } as unknown as ProviderSpec;
+    await expect(createProvider(bad)).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('ollama, openai') });
   });
 });

@@ -103,6 +103,14 @@ function execute(command: string, ctx: ToolContext): Promise<Execution> {
       if (stop || done) return;
       stop = why;
       signalGroup('SIGTERM');
+      // The group may end at SIGTERM: look again until it has, so that the result comes then and
+      // not only at the SIGKILL below.
+      const watch = () => {
+        if (done || gaveUp) return;
+        if (child.pid === undefined || !groupAlive(child.pid)) finish();
+        else timers.push(setTimeout(watch, 20));
+      };
+      watch();
       timers.push(
         setTimeout(() => {
           signalGroup('SIGKILL');
