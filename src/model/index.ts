@@ -28,7 +28,7 @@ export interface ProviderSpec {
 export type ProviderApi = 'ollama' | 'openai';
 
 /** The APIs createProvider speaks, in the order its usage error lists them. */
-export const KNOWN_PROVIDERS: readonly string[] = ['ollama', 'openai'];
+export const KNOWN_APIS: readonly ProviderApi[] = ['ollama', 'openai'];
 
 /** A provider named `ollama` speaks Ollama's API; any other an OpenAI-compatible one unless told. */
 export const apiOf = (spec: Pick<ProviderSpec, 'provider' | 'api'>): ProviderApi =>
@@ -56,7 +56,7 @@ export async function createProvider(spec: ProviderSpec): Promise<ModelProvider>
     }
     default:
       throw usageError(
-        `the provider "${spec.provider}" speaks an API hunkwise does not know (known: ${KNOWN_PROVIDERS.join(', ')})`,
+        `the provider "${spec.provider}" speaks an API hunkwise does not know (known: ${KNOWN_APIS.join(', ')})`,
         `Set "api" of providers.${spec.provider} in your config to "openai" or "ollama".`,
       );
   }
