@@ -1,4 +1,5 @@
 import { type ChatResponse, type Message, Ollama, type Tool } from 'ollama';
+import { errorCode, isRecord } from './error-code.js';
 import { localityOf, resolveOllamaHost } from './locality.js';
 import {
   type ChatMessage,
@@ -173,10 +174,6 @@ function modelInfoOf(modelInfo: unknown, capabilities: unknown): ModelInfo {
   return { contextLength, capabilities: caps };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 type Target = { host: string; model: string };
 
 /** Connection errors that mean nothing answered at that address. */
@@ -227,16 +224,4 @@ export function toModelError(error: unknown, target: Target, signal?: AbortSigna
     return make('unreachable', `Cannot reach Ollama at ${host}${cause}.`, 'Start it with: ollama serve (or point OLLAMA_HOST at a running server)');
   }
   return make('server', `Ollama at ${host}: ${text}`);
-}
-
-/** The first `code` string on the error, its causes, or the errors of an AggregateError. */
-function errorCode(error: unknown, depth = 0): string | undefined {
-  if (typeof error !== 'object' || error === null || depth > 5) return undefined;
-  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === 'string') return code;
-  for (const inner of Array.isArray(errors) ? [cause, ...errors] : [cause]) {
-    const found = errorCode(inner, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
 }

@@ -1,5 +1,6 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { errorCode, isRecord } from './error-code.js';
 import { localityOf } from './locality.js';
 import {
   type ChatMessage,
@@ -185,10 +186,6 @@ function toToolCall(call: { name: string; text: string }): ToolCall {
   return { name: call.name, arguments: isRecord(args) ? args : {} };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 type Target = { baseUrl: string; model: string; apiKeyEnv: string | undefined; keyGiven: boolean };
 
 const TOOLS_UNSUPPORTED = /does not support tools|tools? (?:are|is) not supported|tool.{0,20}requires? --|--jinja|enable-auto-tool-choice/i;
@@ -237,16 +234,4 @@ function toModelError(error: unknown, target: Target, signal: AbortSignal | unde
     return make('stream_broken', `the connection to ${baseUrl} broke before the answer was complete`);
   }
   return make('server', `${baseUrl}: ${text}`);
-}
-
-/** The first `code` string on the error, its causes, or the errors of an AggregateError. */
-function errorCode(error: unknown, depth = 0): string | undefined {
-  if (typeof error !== 'object' || error === null || depth > 5) return undefined;
-  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === 'string') return code;
-  for (const inner of Array.isArray(errors) ? [cause, ...errors] : [cause]) {
-    const found = errorCode(inner, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
 }

@@ -2,11 +2,9 @@
 // every request recorded. Plain ESM with no dependencies so a person can run it by hand:
 //   node test/fake-ollama/server.js --port 11434 --script turns.json [--models models.json] [--record log.jsonl]
 // Types: server.d.ts. Model descriptions (/api/tags, /api/show): models.js.
-import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseJson, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
 import { DEFAULT_MODELS, findModel, listEntry, normalizeModel, showBody } from './models.js';
 
 export { DEFAULT_MODELS };
@@ -184,66 +182,9 @@ export function splitContent(content, chunkSize) {
   return content.match(/\s*(?:\S+\s*){1,3}|\s+/g) ?? [content];
 }
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function parseJson(raw) {
-  if (!raw) return null;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return null;
-  }
-}
-
-function sendJson(res, status, value) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(value));
-}
-
 function sendText(res, text) {
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(text);
 }
 
-async function main() {
-  const { values } = parseArgs({
-    options: { port: { type: 'string', default: '11434' }, script: { type: 'string' }, models: { type: 'string' }, record: { type: 'string' } },
-  });
-  const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
-  const script = values.script ? readJson(values.script) : [];
-  if (!Array.isArray(script)) throw new Error(`${values.script}: expected a JSON array of turns`);
-  const record = values.record;
-  const fake = await startFakeOllama({
-    port: Number(values.port),
-    script,
-    models: values.models ? readJson(values.models) : undefined,
-    onRequest: record ? (entry) => appendFileSync(record, `${JSON.stringify(entry)}\n`) : undefined,
-  });
-  process.stderr.write(`fake ollama listening on ${fake.url}\n`);
-  const stop = () => void fake.close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-function invokedDirectly() {
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  main().catch((error) => {
-    process.stderr.write(`fake ollama: ${error?.message ?? error}\n`);
-    process.exitCode = 1;
-  });
-}
+runWhenInvoked(import.meta.url, { name: 'fake ollama', defaultPort: '11434', start: startFakeOllama, describe: (fake) => fake.url });

@@ -3,11 +3,9 @@
 // dependencies so a person can run it by hand:
 //   node test/fake-openai/server.js --port 8080 --script turns.json [--record log.jsonl]
 // Routes live under /v1 (the base URL is `${url}/v1`). Types: server.d.ts.
-import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseJson, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
 
 export const DEFAULT_MODELS = [{ id: 'qwen2.5-coder-7b-instruct' }];
 
@@ -187,66 +185,9 @@ function splitText(text, parts) {
   return pieces;
 }
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function parseJson(raw) {
-  if (!raw) return null;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return null;
-  }
-}
-
 function sendError(res, status, message, code) {
   const type = status === 401 ? 'invalid_request_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
   sendJson(res, status, { error: { message, type, param: null, code } });
 }
 
-function sendJson(res, status, value) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(value));
-}
-
-async function main() {
-  const { values } = parseArgs({
-    options: { port: { type: 'string', default: '8080' }, script: { type: 'string' }, models: { type: 'string' }, record: { type: 'string' } },
-  });
-  const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
-  const script = values.script ? readJson(values.script) : [];
-  if (!Array.isArray(script)) throw new Error(`${values.script}: expected a JSON array of turns`);
-  const record = values.record;
-  const fake = await startFakeOpenAI({
-    port: Number(values.port),
-    script,
-    models: values.models ? readJson(values.models) : undefined,
-    onRequest: record ? (entry) => appendFileSync(record, `${JSON.stringify(entry)}\n`) : undefined,
-  });
-  process.stderr.write(`fake openai listening on ${fake.baseUrl}\n`);
-  const stop = () => void fake.close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-function invokedDirectly() {
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  main().catch((error) => {
-    process.stderr.write(`fake openai: ${error?.message ?? error}\n`);
-    process.exitCode = 1;
-  });
-}
+runWhenInvoked(import.meta.url, { name: 'fake openai', defaultPort: '8080', start: startFakeOpenAI, describe: (fake) => fake.baseUrl });
