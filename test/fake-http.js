@@ -1,6 +1,7 @@
 // What the fake model servers (fake-ollama/, fake-openai/) share: reading a request, answering
 // JSON, and running one by hand from the command line. Plain ESM, no dependencies.
 import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -70,4 +71,29 @@ export function runWhenInvoked(moduleUrl, { name, defaultPort, start, describe }
     process.stderr.write(`${name}: ${error?.message ?? error}\n`);
     process.exitCode = 1;
   });
+}
+
+/** Waits, unless the client leaves or `stop` fires first; true when the answer should go on. */
+export async function pause(ms, res, stop) {
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once('close', onClose);
+  try {
+    await sleep(ms, undefined, { signal: AbortSignal.any([gone.signal, stop]) });
+  } catch {
+    return false;
+  } finally {
+    res.off('close', onClose);
+  }
+  return !res.destroyed;
+}
+
+/** Listens on 127.0.0.1 (`port` 0: any free one) and resolves with the port. */
+export async function listenOnLoopback(server, port) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
 }

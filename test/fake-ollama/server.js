@@ -3,8 +3,7 @@
 //   node test/fake-ollama/server.js --port 11434 --script turns.json [--models models.json] [--record log.jsonl]
 // Types: server.d.ts. Model descriptions (/api/tags, /api/show): models.js.
 import http from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parseJson, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
+import { listenOnLoopback, parseJson, pause, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
 import { DEFAULT_MODELS, findModel, listEntry, normalizeModel, showBody } from './models.js';
 
 export { DEFAULT_MODELS };
@@ -72,7 +71,7 @@ export async function startFakeOllama(options = {}) {
     res.on('close', () => {
       if (!finished && !stopping.signal.aborted) entry.clientClosedEarly = true;
     });
-    if (turn.delayMs && !(await pause(turn.delayMs, res))) return;
+    if (turn.delayMs && !(await pause(turn.delayMs, res, stopping.signal))) return;
     if (turn.error) {
       finished = true;
       return sendJson(res, turn.error.status, { error: turn.error.error });
@@ -100,7 +99,7 @@ export async function startFakeOllama(options = {}) {
     for (const [i, line] of lines.entries()) {
       if (turn.cutAfter === i) return cut(res);
       if (turn.hangAfter === i) return; // hold the connection open until the client leaves or close()
-      if (i > 0 && turn.lineDelayMs && !(await pause(turn.lineDelayMs, res))) return;
+      if (i > 0 && turn.lineDelayMs && !(await pause(turn.lineDelayMs, res, stopping.signal))) return;
       if (res.destroyed) return;
       await new Promise((resolve) => res.write(`${JSON.stringify(line)}\n`, resolve));
     }
@@ -113,27 +112,7 @@ export async function startFakeOllama(options = {}) {
     }
   }
 
-  /** Waits, unless the client leaves or the server stops first; true when the answer should go on. */
-  async function pause(ms, res) {
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
-    res.once('close', onClose);
-    try {
-      await sleep(ms, undefined, { signal: AbortSignal.any([gone.signal, stopping.signal]) });
-    } catch {
-      return false;
-    } finally {
-      res.off('close', onClose);
-    }
-    return !res.destroyed;
-  }
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOnLoopback(server, options.port);
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -4,8 +4,7 @@
 //   node test/fake-openai/server.js --port 8080 --script turns.json [--record log.jsonl]
 // Routes live under /v1 (the base URL is `${url}/v1`). Types: server.d.ts.
 import http from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parseJson, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
+import { listenOnLoopback, parseJson, pause, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
 
 export const DEFAULT_MODELS = [{ id: 'qwen2.5-coder-7b-instruct' }];
 
@@ -67,7 +66,7 @@ export async function startFakeOpenAI(options = {}) {
     res.on('close', () => {
       if (!finished && !stopping.signal.aborted) entry.clientClosedEarly = true;
     });
-    if (turn.delayMs && !(await pause(turn.delayMs, res))) return;
+    if (turn.delayMs && !(await pause(turn.delayMs, res, stopping.signal))) return;
     if (turn.error) {
       finished = true;
       return sendJson(res, turn.error.status, turn.error.body);
@@ -107,7 +106,7 @@ export async function startFakeOpenAI(options = {}) {
     for (const [i, data] of chunks.entries()) {
       if (turn.cutAfter === i) return cut(res);
       if (turn.hangAfter === i) return; // hold the connection open until the client leaves or close()
-      if (i > 0 && turn.chunkDelayMs && !(await pause(turn.chunkDelayMs, res))) return;
+      if (i > 0 && turn.chunkDelayMs && !(await pause(turn.chunkDelayMs, res, stopping.signal))) return;
       if (res.destroyed) return;
       await new Promise((resolve) => res.write(`data: ${JSON.stringify(data)}\n\n`, resolve));
     }
@@ -120,27 +119,7 @@ export async function startFakeOpenAI(options = {}) {
     }
   }
 
-  /** Waits, unless the client leaves or the server stops first; true when the answer should go on. */
-  async function pause(ms, res) {
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
-    res.once('close', onClose);
-    try {
-      await sleep(ms, undefined, { signal: AbortSignal.any([gone.signal, stopping.signal]) });
-    } catch {
-      return false;
-    } finally {
-      res.off('close', onClose);
-    }
-    return !res.destroyed;
-  }
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOnLoopback(server, options.port);
 
   return {
     url: `http://127.0.0.1:${port}`,
