@@ -79,6 +79,20 @@ function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/prune.js')).pruneCommand(options));
 
+  program
+    .command('models')
+    .description("the models a provider has, with size, context length and tool calling (default: the configured model's provider)")
+    .argument('[provider]', 'a configured provider, e.g. ollama or lmstudio (a remote one is contacted only when named here)')
+    .option('--json', 'print JSON')
+    .action(async (provider: string | undefined, options) => (await import('./commands/models.js')).modelsCommand(provider, options));
+
+  program
+    .command('doctor')
+    .description('check git, the model server, the configured model and the language servers; say how to fix each problem')
+    .option('--model <provider/model>', 'check this model instead of the configured one (the only way to check a remote one)')
+    .option('--json', 'print JSON')
+    .action(async (options) => (await import('./commands/doctor.js')).doctorCommand(options));
+
   return program;
 }
 

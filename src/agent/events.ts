@@ -17,7 +17,15 @@ export type AgentEvent =
       numCtx: number;
       resumed: boolean;
     }
-  | { type: 'turn_start'; turn: number }
+  | {
+      type: 'turn_start';
+      turn: number;
+      /** The prompt's size as counted, and how much of it the model has not read in an earlier request. */
+      promptTokens: number;
+      newTokens: number;
+      /** The model is not in memory: the server loads it first. */
+      loading: boolean;
+    }
   | { type: 'text_delta'; text: string }
   | { type: 'tool_call'; tool: string; args: Record<string, unknown>; action: string }
   | { type: 'tool_result'; tool: string; content: string; isError: boolean; details?: string }
@@ -38,6 +46,8 @@ export type AgentEvent =
 
 export type TaskEnd = 'finished' | 'max_steps' | 'failed' | 'interrupted';
 
+export type InstructionQuestion = { kind: 'follow_up' } | { kind: 'steer' } | { kind: 'repeat'; action: string };
+
 /** One decision of the hunk review: the hunk as finally shown (split parts and edits replace the original). */
 export interface HunkDecision {
   path: string;
@@ -53,6 +63,9 @@ export interface TaskIO {
   approveAction(request: ActionRequest): Promise<ActionAnswer>;
   /** `notes` gives the lines shown under a file's header: the diagnostics the change adds or removes. */
   reviewHunks(changes: FileChange[], notes: (path: string) => string[]): Promise<HunkDecision[]>;
-  /** The next instruction after the model finished; '' when the user is done. */
-  askFollowUp(): Promise<string>;
+  /**
+   * One line of instruction for the model: after it finished (`follow_up`), after Ctrl-C stopped
+   * it (`steer`), or when it repeats itself (`repeat`, with what it repeated). '' means stop here.
+   */
+  askInstruction(question: InstructionQuestion): Promise<string>;
 }

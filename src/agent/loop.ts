@@ -5,16 +5,19 @@ import { LspError } from '../lsp/types.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
 import { AgentError } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { type ChatMessage, ModelError, type ModelProvider, type ToolCall, type ToolDefinition } from '../model/types.js';
+import type { ChatMessage, ModelProvider, ToolCall } from '../model/types.js';
 import { type Allowance, createActionGate } from './approvals.js';
 import type { Conversation } from './conversation.js';
-import type { AgentEvent, TaskEnd, TaskIO } from './events.js';
+import { ContextWindow } from './context-window.js';
+import type { AgentEvent, InstructionQuestion, TaskEnd, TaskIO } from './events.js';
 import { commitJournal, proposeStep, type StepContext } from './step.js';
 import { clearJournal, readJournal } from './step-journal.js';
 import type { Tool, ToolContext, ToolResult } from './tool.js';
 import { toolDefinitions } from './tools/index.js';
 import { formatTranscript } from './transcript.js';
+import { type Generation, type PromptHistory, overflowError, runTurn, type TurnSetup } from './turn.js';
 import { validateArgs } from './validate-args.js';
+import { textProtocolRender } from './wire.js';
 import { worktreeChanges } from './worktree-changes.js';
 
 export interface RunTaskOptions {
@@ -36,6 +39,8 @@ export interface RunTaskOptions {
   resumed: boolean;
   /** The task's language servers (started lazily by the first question that needs one). */
   servers?: LanguageServers;
+  /** Ctrl-C stops the generation in progress through it; the user then steers. */
+  generation: Generation;
 }
 
 /**
@@ -47,7 +52,6 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
   const { conversation, task, emit } = options;
   const model = `${options.provider.provider}/${options.provider.model}`;
   const allowances: Allowance[] = [...(task.allowances ?? [])];
-  const definitions = toolDefinitions(options.tools);
   const stepContext: StepContext = {
     commonDir: options.commonDir,
     task,
@@ -86,84 +90,167 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       saveTask(options.commonDir, task);
     }
   };
+  let setup = turnSetup(options);
+  const calls: CallRunner = { options, record, window: () => setup.window, repeats: new RepeatWatch() };
 
   if (options.resumed) {
     await finishInterruptedStep(options, stepContext, record);
     await reviewLeftoverChanges(options, toolContext(''));
   }
   const pending = conversation.pendingCalls();
-  let finished = await runCalls(options, pending.calls, toolContext(pending.explanation), record);
+  let outcome = await runCalls(calls, pending.calls, toolContext(pending.explanation));
   const last = conversation.messages.at(-1);
-  if (last?.role === 'tool' && last.toolName === 'finish') finished = true;
+  if (last?.role === 'tool' && last.toolName === 'finish') outcome = 'finished';
+  const history: PromptHistory = { tokens: 0 };
 
   for (let turn = 1; ; turn++) {
-    if (finished || conversation.messages.at(-1)?.role === 'assistant') {
-      const followUp = options.io ? await options.io.askFollowUp() : '';
+    if (outcome === 'repeating') {
+      const instruction = await ask(options, { kind: 'repeat', action: calls.repeats.action });
+      if (!instruction) {
+        emit({ type: 'error', message: `The model repeated ${calls.repeats.action} three times in a row; the task is stopped.`, hint: `Resume it with an instruction: agent task --resume ${task.id} "..."` });
+        return 'failed';
+      }
+      record({ role: 'user', content: instruction });
+    } else if (outcome === 'finished' || conversation.messages.at(-1)?.role === 'assistant') {
+      const followUp = await ask(options, { kind: 'follow_up' });
       if (!followUp) return 'finished';
       record({ role: 'user', content: followUp });
-      finished = false;
     }
+    outcome = 'continue';
     if (turn > options.maxTurns) {
       emit({ type: 'notice', message: `Stopped after ${options.maxTurns} model turns (--max-steps).` });
       return 'max_steps';
     }
-    emit({ type: 'turn_start', turn });
-    const answer = await streamTurn(options, definitions);
-    if (answer instanceof ModelError) {
-      if (answer.kind === 'aborted') return 'interrupted';
-      emit({ type: 'error', message: answer.message, hint: answer.hint });
+    const answer = await runTurn(setup, conversation.messages, turn, history);
+    if (setup.window.shortened.size !== (task.shortened?.length ?? 0)) {
+      task.shortened = [...setup.window.shortened].sort((a, b) => a - b);
+      saveTask(options.commonDir, task);
+    }
+    if (answer.kind === 'overflow') {
+      const error = overflowError(answer.tokens, answer.budget, options.numCtx);
+      emit({ type: 'error', message: error.message, hint: error.hint });
       return 'failed';
+    }
+    if (answer.kind === 'error') {
+      if (answer.error.kind === 'aborted') return 'interrupted';
+      if (answer.error.kind === 'tools_unsupported' && task.toolProtocol !== 'text') {
+        task.toolProtocol = 'text';
+        saveTask(options.commonDir, task);
+        setup = turnSetup(options);
+        emit({ type: 'notice', message: TEXT_PROTOCOL_NOTICE(options.provider.model) });
+        turn--;
+        continue;
+      }
+      emit({ type: 'error', message: answer.error.message, hint: answer.error.hint });
+      return 'failed';
+    }
+    if (answer.kind === 'stopped') {
+      if (answer.text) record({ role: 'assistant', content: `${answer.text} [stopped by the user]` });
+      const steer = await ask(options, { kind: 'steer' });
+      if (!steer) return 'interrupted';
+      record({ role: 'user', content: steer });
+      continue;
     }
     record({
       role: 'assistant',
       content: answer.text,
       ...(answer.calls.length ? { toolCalls: answer.calls } : {}),
+      ...(answer.textCalls ? { textCalls: true } : {}),
     });
-    finished = await runCalls(options, answer.calls, toolContext(answer.text), record);
-  }
-}
-
-async function streamTurn(
-  options: RunTaskOptions,
-  tools: ToolDefinition[],
-): Promise<{ text: string; calls: ToolCall[] } | ModelError> {
-  let text = '';
-  const calls: ToolCall[] = [];
-  const stream = options.provider.chat({
-    messages: options.conversation.messages,
-    tools,
-    numCtx: options.numCtx,
-    signal: options.signal,
-  });
-  for await (const event of stream) {
-    if (event.type === 'text_delta') {
-      text += event.text;
-      options.emit(event);
-    } else if (event.type === 'tool_call') {
-      calls.push(event.call);
-    } else if (event.type === 'done') {
-      options.emit({ type: 'turn_end', stats: event.stats });
-    } else {
-      return event.error;
+    outcome = await runCalls(calls, answer.calls, toolContext(answer.text));
+    if (answer.problems.length > 0) {
+      // Calls written as text that could not be read: the model is told what was wrong.
+      const problems = answer.problems.join('\n\n');
+      emit({ type: 'tool_result', tool: 'tool call', content: problems, isError: true });
+      record({ role: 'user', content: problems });
     }
   }
-  return { text, calls };
 }
 
-/** Runs the calls of one answer in order; true when one of them was `finish`. */
-async function runCalls(
-  options: RunTaskOptions,
-  calls: ToolCall[],
-  ctx: ToolContext,
-  record: (message: ChatMessage) => void,
-): Promise<boolean> {
-  let finished = false;
-  for (const call of calls) {
-    const result = await runCall(options, call, ctx);
-    record({ role: 'tool', toolName: call.name, content: result.content });
-    if (result.finished) finished = true;
+/** How a model that does not call tools natively is told about its tools: one notice. */
+const TEXT_PROTOCOL_NOTICE = (model: string): string =>
+  `${model} does not call tools natively: its tools are described in the prompt and its calls read from its answers.`;
+
+/** Asks the person at the terminal; without one, the answer is '' (stop here). */
+const ask = (options: RunTaskOptions, question: InstructionQuestion): Promise<string> =>
+  options.io ? options.io.askInstruction(question) : Promise.resolve('');
+
+function turnSetup(options: RunTaskOptions): TurnSetup {
+  const definitions = toolDefinitions(options.tools);
+  const text = options.task.toolProtocol === 'text';
+  return {
+    provider: options.provider,
+    numCtx: options.numCtx,
+    window: new ContextWindow({
+      numCtx: options.numCtx,
+      tools: text ? [] : definitions,
+      shortened: options.task.shortened,
+      render: text ? textProtocolRender(definitions) : undefined,
+    }),
+    tools: text ? [] : definitions,
+    toolNames: options.tools.map((tool) => tool.name),
+    signal: options.signal,
+    generation: options.generation,
+    emit: options.emit,
+  };
+}
+
+/** What running an answer's calls led to. */
+type CallsOutcome = 'continue' | 'finished' | 'repeating';
+
+interface CallRunner {
+  options: RunTaskOptions;
+  record: (message: ChatMessage) => void;
+  window: () => ContextWindow;
+  repeats: RepeatWatch;
+}
+
+/**
+ * Three identical calls in a row mean a small model is stuck in a loop: the third is not run,
+ * and the user is asked what the model should do instead.
+ */
+class RepeatWatch {
+  private last = '';
+  private count = 0;
+  action = '';
+
+  /** Counts `call`; true when it is the third identical call in a row. */
+  repeated(call: ToolCall): boolean {
+    const key = `${call.name}\0${stableJson(call.arguments)}`;
+    this.count = key === this.last ? this.count + 1 : 1;
+    this.last = key;
+    if (this.count < 3) return false;
+    this.action = `${call.name} ${stableJson(call.arguments)}`;
+    this.count = 0;
+    this.last = '';
+    return true;
   }
-  return finished;
+}
+
+const stableJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+
+/**
+ * Runs the calls of one answer in order, each result recorded (cut to fit the context window).
+ * Every call gets a result, also those not run after a repeated one.
+ */
+async function runCalls(runner: CallRunner, calls: ToolCall[], ctx: ToolContext): Promise<CallsOutcome> {
+  let outcome: CallsOutcome = 'continue';
+  for (const call of calls) {
+    if (outcome !== 'repeating' && runner.repeats.repeated(call)) outcome = 'repeating';
+    if (outcome === 'repeating') {
+      const content = `Not run: the same call three times in a row. The user was asked what you should do instead.`;
+      runner.options.emit({ type: 'tool_result', tool: call.name, content, isError: true });
+      runner.record({ role: 'tool', toolName: call.name, content });
+      continue;
+    }
+    const result = await runCall(runner.options, call, ctx);
+    runner.record({ role: 'tool', toolName: call.name, content: runner.window().capResult(result.content) });
+    if (result.finished) outcome = 'finished';
+  }
+  return outcome;
 }
 
 async function runCall(options: RunTaskOptions, call: ToolCall, ctx: ToolContext): Promise<ToolResult> {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Config, loadConfig } from '../config/load.js';
+import { type Config, DEFAULT_CONTEXT_CAP, loadConfig, taskNumCtx } from '../config/load.js';
 import { worktreesDir } from '../config/paths.js';
 import { AgentError } from '../errors.js';
 import { git } from '../git/exec.js';
@@ -37,9 +37,6 @@ export interface SessionRequest {
   resume?: string;
 }
 
-/** The largest context a task asks for unless the config says otherwise (SPEC section 6). */
-const DEFAULT_CONTEXT_CAP = 32768;
-
 export async function openSession(request: SessionRequest): Promise<Session> {
   const repo = await openRepo(request.cwd);
   const config = loadConfig(repo.root, request.model ? { model: request.model } : {});
@@ -57,12 +54,7 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
   const base = await startingPoint(repo, request.base);
   const provider = await connect(config, request.model !== undefined);
   const info = await provider.info().catch(rethrowModelError);
-  if (info.capabilities.length > 0 && !info.capabilities.includes('tools')) {
-    throw new AgentError(`The model ${provider.model} does not support tool calling, which hunkwise needs.`, {
-      hint: 'Use a model that calls tools, e.g. agent task --model ollama/qwen2.5-coder:7b "..." (ollama pull qwen2.5-coder:7b).',
-    });
-  }
-  const numCtx = config.contextWindow ?? Math.min(info.contextLength ?? DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
+  const numCtx = taskNumCtx(config.contextWindow, info.contextLength);
   const task = await createTask({
     repo,
     instruction,
@@ -72,6 +64,8 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
     worktreesDir: worktreesDir(repo.root, repo.commonDir),
   });
   task.numCtx = numCtx;
+  // A model that says it has no tool calling gets its tools described in the prompt instead.
+  if (info.capabilities.length > 0 && !info.capabilities.includes('tools')) task.toolProtocol = 'text';
   saveTask(repo.commonDir, task);
   const unlock = lockTask(repo.commonDir, task.id);
   const conversation = Conversation.open(repo.commonDir, task.id);
@@ -106,7 +100,8 @@ async function resumeLocked(
 ): Promise<Session> {
   const model = request.model ?? task.models.at(-1) ?? config.model;
   const provider = await connect({ ...config, model }, request.model !== undefined || task.locality === 'remote');
-  await provider.info().catch(rethrowModelError);
+  const info = await provider.info().catch(rethrowModelError);
+  if (info.capabilities.length > 0) task.toolProtocol = info.capabilities.includes('tools') ? 'native' : 'text';
   const name = `${provider.provider}/${provider.model}`;
   if (!task.models.includes(name)) task.models.push(name);
   await ensureWorktree(repo, task);
@@ -162,12 +157,15 @@ async function connect(config: Config, namedOnCommandLine: boolean): Promise<Mod
     api: settings.api,
     apiKey,
     apiKeyEnv: settings.apiKeyEnv,
+    declaredLocal: settings.local === true,
   });
   if (created.locality === 'remote' && !namedOnCommandLine) {
     throw new AgentError(
       `The model ${config.model} is served from ${settings.baseUrl}, which is not this machine, and it was not named for this task.`,
       {
-        hint: `hunkwise sends code off the machine only when you ask for one task: agent task --model ${config.model} "..."`,
+        hint:
+          `hunkwise sends code off the machine only when you ask for one task: agent task --model ${config.model} "..."\n` +
+          `If that server is a machine of your own, declare it in your user config: "providers": { "${provider}": { "local": true } }`,
         kind: 'usage',
       },
     );

@@ -1,5 +1,6 @@
 import type { TaskEnd } from '../agent/events.js';
 import { runTask } from '../agent/loop.js';
+import { Generation } from '../agent/turn.js';
 import { openSession } from '../agent/session.js';
 import { tools } from '../agent/tools/index.js';
 import { AgentError } from '../errors.js';
@@ -43,7 +44,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
     resume: options.resume,
   });
   const { task, provider, repo } = session;
-  const view = options.json ? createJsonView(process.stdout) : createTaskView(process.stdout, createColors(process.stdout));
+  const view = options.json ? createJsonView(process.stdout) : createTaskView(process.stdout, createColors(process.stdout), process.stdout.isTTY === true);
   const promptStream = options.json ? process.stderr : process.stdout;
   const io = process.stdin.isTTY && promptStream.isTTY ? createTerminalIO(promptStream) : undefined;
 
@@ -54,11 +55,13 @@ export async function taskCommand(instruction: string | undefined, options: Task
     onNotice: (message) => view({ type: 'notice', message }),
   });
 
+  // Ctrl-C while the model generates stops it and asks for a steering instruction (with a
+  // terminal); any other Ctrl-C stops the task, and one more leaves at once.
   const controller = new AbortController();
-  let interrupts = 0;
+  const generation = new Generation();
   const onInterrupt = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
+    if (controller.signal.aborted) process.exit(130);
+    if (io && generation.interrupt()) return;
     controller.abort();
   };
   process.on('SIGINT', onInterrupt);
@@ -73,6 +76,9 @@ export async function taskCommand(instruction: string | undefined, options: Task
     numCtx: session.numCtx,
     resumed: session.resumed,
   });
+  if (task.toolProtocol === 'text') {
+    view({ type: 'notice', message: `${provider.model} does not call tools natively: its tools are described in the prompt.` });
+  }
   let end: TaskEnd;
   try {
     end = await runTask({
@@ -90,6 +96,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
       emit: view,
       resumed: session.resumed,
       servers,
+      generation,
     });
   } catch (error) {
     if (!isPromptCancelled(error) && !controller.signal.aborted) throw error;

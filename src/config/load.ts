@@ -15,6 +15,13 @@ export interface Config {
 
 export const DEFAULT_MODEL = 'ollama/qwen2.5-coder:7b';
 
+/** The largest context a task asks for unless the config says otherwise (SPEC section 6). */
+export const DEFAULT_CONTEXT_CAP = 32768;
+
+/** The one num_ctx of a task: the config's `contextWindow`, else min(the model's maximum, 32768). */
+export const taskNumCtx = (contextWindow: number | undefined, modelMax: number | undefined): number =>
+  contextWindow ?? Math.min(modelMax ?? DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
+
 const DEFAULTS: Config = {
   model: DEFAULT_MODEL,
   providers: {
@@ -47,7 +54,12 @@ function readLayer(file: string, problems: string[]): ConfigLayer {
 
 function merge(into: Config, layer: ConfigLayer): Config {
   const providers = { ...into.providers };
-  for (const [name, value] of Object.entries(layer.providers ?? {})) providers[name] = { ...providers[name], ...value };
+  for (const [name, value] of Object.entries(layer.providers ?? {})) {
+    // A declaration of locality belongs to the baseUrl it was written beside: a later layer that
+    // moves the provider elsewhere (OLLAMA_HOST, say) does not inherit it.
+    const local = value.local ?? (value.baseUrl === undefined ? providers[name]?.local : undefined);
+    providers[name] = { ...providers[name], ...value, local };
+  }
   return {
     model: layer.model ?? into.model,
     providers,

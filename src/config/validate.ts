@@ -9,6 +9,11 @@ export interface ProviderConfig {
   api?: 'ollama' | 'openai';
   /** The environment variable that holds the API key (never the key itself). */
   apiKeyEnv?: string;
+  /**
+   * The user declares a server on another machine of their own (Ollama on a home GPU server) as
+   * local. Honoured only in the user's own config, and only for the baseUrl set beside it.
+   */
+  local?: boolean;
 }
 
 /** A language server named in the config, or `false` to turn a language's server off. */
@@ -92,7 +97,7 @@ function validateProvider(
 ): ProviderConfig {
   const provider: ProviderConfig = {};
   for (const field of Object.keys(value)) {
-    if (!['baseUrl', 'api', 'apiKeyEnv'].includes(field)) problem(`${key}.${field}`, 'unknown key');
+    if (!['baseUrl', 'api', 'apiKeyEnv', 'local'].includes(field)) problem(`${key}.${field}`, 'unknown key');
   }
   if (value.baseUrl !== undefined) {
     if (typeof value.baseUrl === 'string' && /^https?:\/\//.test(value.baseUrl)) provider.baseUrl = value.baseUrl;
@@ -105,6 +110,10 @@ function validateProvider(
   if (value.apiKeyEnv !== undefined) {
     if (typeof value.apiKeyEnv === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value.apiKeyEnv)) provider.apiKeyEnv = value.apiKeyEnv;
     else problem(`${key}.apiKeyEnv`, 'must be the name of an environment variable, e.g. "OPENAI_API_KEY" (never the key itself)');
+  }
+  if (value.local !== undefined) {
+    if (typeof value.local === 'boolean') provider.local = value.local;
+    else problem(`${key}.local`, 'must be true or false');
   }
   return provider;
 }

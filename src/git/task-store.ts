@@ -41,6 +41,10 @@ export interface TaskRecord {
   allowances?: { class: 'read' | 'run'; pattern: string }[];
   /** Index of the first message not yet in a step's git note. */
   noteFrom?: number;
+  /** `text` when the model's tools are described in the prompt (it does not call tools natively). */
+  toolProtocol?: 'native' | 'text';
+  /** Indexes of conversation messages shortened to fit the context window (they stay shortened). */
+  shortened?: number[];
   createdAt: string;
   updatedAt: string;
 }

@@ -23,6 +23,8 @@ export interface ProviderSpec {
   apiKey?: string;
   /** The environment variable the key came from, named in messages about it. */
   apiKeyEnv?: string;
+  /** Declared local by the user (a server on their own network); otherwise judged by baseUrl. */
+  declaredLocal?: boolean;
 }
 
 export type ProviderApi = 'ollama' | 'openai';
@@ -39,6 +41,11 @@ export const apiOf = (spec: Pick<ProviderSpec, 'provider' | 'api'>): ProviderApi
  * Throws a usage AgentError for a provider it does not know.
  */
 export async function createProvider(spec: ProviderSpec): Promise<ModelProvider> {
+  const provider = await createForApi(spec);
+  return spec.declaredLocal ? { ...provider, locality: 'local' } : provider;
+}
+
+async function createForApi(spec: ProviderSpec): Promise<ModelProvider> {
   switch (apiOf(spec)) {
     case 'ollama': {
       const { createOllamaProvider } = await import('./ollama.js');

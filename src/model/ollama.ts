@@ -30,7 +30,7 @@ export function createOllamaProvider(options: OllamaProviderOptions): ModelProvi
   const host = resolveOllamaHost(options.host);
   const { model } = options;
   const target: Target = { host, model };
-  const client = (signal: AbortSignal | undefined) => new Ollama({ host, fetch: createFetch(signal) });
+  const client = (signal: AbortSignal | undefined) => new Ollama({ host, fetch: quietFetch(signal) });
 
   return {
     provider: 'ollama',
@@ -43,6 +43,16 @@ export function createOllamaProvider(options: OllamaProviderOptions): ModelProvi
         return modelInfoOf(show.model_info, show.capabilities);
       } catch (error) {
         throw toModelError(error, target, signal);
+      }
+    },
+
+    async isLoaded(signal) {
+      try {
+        const running = await client(signal).ps();
+        const names = [model, model.includes(':') ? model : `${model}:latest`];
+        return running.models.some((entry) => names.includes(entry.name) || names.includes(entry.model));
+      } catch {
+        return undefined;
       }
     },
 
@@ -104,7 +114,7 @@ async function* streamChat(
  * to /api/show. Error bodies that are not JSON are rewritten as `{ error }` JSON, because the
  * package logs to stdout when it meets one.
  */
-function createFetch(signal: AbortSignal | undefined): typeof fetch {
+export function quietFetch(signal: AbortSignal | undefined): typeof fetch {
   return async (input, init) => {
     const signals = [init?.signal, signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
     const response = await fetch(input, { ...init, signal: signals.length ? AbortSignal.any(signals) : null });

@@ -13,7 +13,13 @@ export interface ToolCall {
 export type ChatMessage =
   | { role: 'system'; content: string }
   | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | {
+      role: 'assistant';
+      content: string;
+      toolCalls?: ToolCall[];
+      /** The model wrote its calls into `content` (the text tool protocol) rather than sending them natively. */
+      textCalls?: boolean;
+    }
   | { role: 'tool'; content: string; toolName: string };
 
 /** JSON Schema of a tool's arguments, the subset the tools use. */
@@ -88,5 +94,10 @@ export interface ModelProvider {
   readonly locality: Locality;
   /** Throws ModelError (unreachable, model_not_found). */
   info(signal?: AbortSignal): Promise<ModelInfo>;
+  /**
+   * Whether the model is in memory now, for the waiting line ("loading the model"); undefined
+   * when the server cannot tell or did not answer. Never throws.
+   */
+  isLoaded?(signal?: AbortSignal): Promise<boolean | undefined>;
   chat(request: ChatRequest): AsyncIterable<ModelEvent>;
 }

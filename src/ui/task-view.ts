@@ -15,22 +15,32 @@ const firstLine = (text: string, max = 160): string => {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
 
-export function createTaskView(out: Writer, c: Colors): (event: AgentEvent) => void {
+/**
+ * `live`: the output is a terminal, so the line shown while waiting for the first token counts
+ * the seconds and is erased when the answer starts; elsewhere it is printed once.
+ */
+export function createTaskView(out: Writer, c: Colors, live = false): (event: AgentEvent) => void {
   let midLine = false;
+  let model = '';
+  const waiting = createWaitingLine(out, c, live);
   const line = (text: string): void => {
     out.write(`${midLine ? '\n' : ''}${text}\n`);
     midLine = false;
   };
   return (event) => {
+    if (event.type !== 'turn_start') waiting.stop();
     switch (event.type) {
       case 'task_start':
+        model = event.model;
         line(
           `${c.bold(`hunkwise ${event.resumed ? 'resumes' : 'task'} ${event.task}`)} · ${event.model} ${c.dim(`(${event.locality}, num_ctx ${event.numCtx})`)}\n` +
             `${c.dim('branch')}   ${event.branch}\n${c.dim('worktree')} ${event.worktree}`,
         );
         return;
       case 'turn_start':
-        line(c.dim(`… turn ${event.turn}: waiting for the model`));
+        if (midLine) out.write('\n');
+        midLine = false;
+        waiting.start(waitingText(event, model));
         return;
       case 'text_delta':
         out.write(event.text);
@@ -73,6 +83,48 @@ export function createTaskView(out: Writer, c: Colors): (event: AgentEvent) => v
       case 'done':
         return;
     }
+  };
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** What the model is doing before its first token: loading, then reading the part of the prompt it has not seen. */
+function waitingText(event: Extract<AgentEvent, { type: 'turn_start' }>, model: string): string {
+  const reading =
+    event.newTokens < event.promptTokens
+      ? `reading ${count(event.newTokens)} new tokens of prompt (${count(event.promptTokens)} in all)`
+      : `reading ${count(event.promptTokens)} tokens of prompt`;
+  return `… turn ${event.turn}: ${model} is ${event.loading ? `loading, then ${reading}` : reading}`;
+}
+
+/** The waiting line: on a terminal it counts seconds in place and is erased by the answer. */
+function createWaitingLine(out: Writer, c: Colors, live: boolean): { start(text: string): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let shown = false;
+  const stop = (): void => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    if (shown) out.write('\r\x1b[K');
+    shown = false;
+  };
+  return {
+    start(text) {
+      stop();
+      if (!live) {
+        out.write(`${c.dim(text)}\n`);
+        return;
+      }
+      const startedAt = Date.now();
+      const draw = (): void => {
+        const seconds = Math.floor((Date.now() - startedAt) / 1000);
+        out.write(`\r\x1b[K${c.dim(seconds > 0 ? `${text} · ${seconds}s` : text)}`);
+      };
+      shown = true;
+      draw();
+      timer = setInterval(draw, 1000);
+      timer.unref();
+    },
+    stop,
   };
 }
 

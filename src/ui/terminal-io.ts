@@ -10,6 +10,6 @@ export function createTerminalIO(output: NodeJS.WritableStream): TaskIO {
   return {
     approveAction: async (request) => (await import('./action-prompt.js')).askAction(request, { output }),
     reviewHunks: async (changes, notes) => (await import('./hunk-prompt.js')).reviewHunks(changes, { output, notes }),
-    askFollowUp: async () => (await import('./follow-up.js')).askFollowUp({ output }),
+    askInstruction: async (question) => (await import('./follow-up.js')).askInstruction(question, { output }),
   };
 }

@@ -53,7 +53,7 @@ async function context(answer: (decision: HunkDecision, index: number) => HunkDe
     approveAction: async () => ({ kind: 'once' }),
     reviewHunks: async (changes) =>
       changes.flatMap((change) => change.hunks.map((hunk) => ({ path: change.path, hunk, approved: true }))).map(answer),
-    askFollowUp: async () => '',
+    askInstruction: async () => "",
   };
   return {
     commonDir: r.commonDir,

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
+import { type FakeModel, type FakeOllama, type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
 import { type AgentRun, runAgent } from './agent.js';
 import { makeRepo, type TestRepo } from './repo.js';
 
@@ -15,14 +15,28 @@ export interface ScriptedTask {
 
 const open: { repo: TestRepo; server: FakeOllama }[] = [];
 
+export interface ScriptedOptions {
+  /** The user's config file (`$XDG_CONFIG_HOME/hunkwise/config.json`). */
+  config?: object;
+  models?: FakeModel[];
+}
+
 /**
  * A repository made of `files`, the fake Ollama answering `script`, and `agent task` run to its
  * end without a terminal, every class approved. `closeScriptedTasks` (in afterEach) cleans up.
  */
-export async function runScriptedTask(files: Record<string, string>, script: FakeTurn[]): Promise<ScriptedTask> {
-  const server = await startFakeOllama({ script });
+export async function runScriptedTask(
+  files: Record<string, string>,
+  script: FakeScript,
+  options: ScriptedOptions = {},
+): Promise<ScriptedTask> {
+  const server = await startFakeOllama({ script, models: options.models });
   const repo = makeRepo(files);
   open.push({ repo, server });
+  if (options.config) {
+    mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
+    writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(options.config));
+  }
   const run = await runAgent(['task', 'scripted', '--approve', 'all'], {
     cwd: repo.root,
     env: { ...repo.env, OLLAMA_HOST: server.url },

@@ -40,7 +40,7 @@ describe('createActionGate', () => {
         return { kind: 'task', pattern: 'npm test *' };
       },
       reviewHunks: async () => [],
-      askFollowUp: async () => '',
+      askInstruction: async () => "",
     };
     const gate = createActionGate({ approved: new Set(), allowances: [], io, emit: () => {}, remember: (a) => remembered.push(a) });
     expect(await gate(request)).toEqual({ allowed: true });
@@ -53,7 +53,7 @@ describe('createActionGate', () => {
     const io: TaskIO = {
       approveAction: async () => ({ kind: 'refuse', reason: 'not now' }),
       reviewHunks: async () => [],
-      askFollowUp: async () => '',
+      askInstruction: async () => "",
     };
     const gate = createActionGate({ approved: new Set(), allowances: [], io, emit: () => {}, remember: () => {} });
     expect(await gate(request)).toEqual({ allowed: false, reason: 'not now' });

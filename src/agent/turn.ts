@@ -1,0 +1,125 @@
+import { type ChatMessage, ModelError, type ModelProvider, type ToolCall, type ToolDefinition } from '../model/types.js';
+import type { ContextWindow } from './context-window.js';
+import type { AgentEvent } from './events.js';
+import { parseTextToolCalls } from './text-tools.js';
+
+/**
+ * One model turn: the prompt fitted into the context window, the request, the answer streamed to
+ * the view, and the tool calls read from it (native ones, or ones written into the text).
+ */
+
+export interface TurnSetup {
+  provider: ModelProvider;
+  numCtx: number;
+  window: ContextWindow;
+  /** Sent as native tool definitions; empty when the tools are described in the prompt instead. */
+  tools: ToolDefinition[];
+  toolNames: readonly string[];
+  /** The whole task's signal (a second Ctrl-C). */
+  signal: AbortSignal;
+  generation: Generation;
+  emit: (event: AgentEvent) => void;
+}
+
+export type TurnResult =
+  | {
+      kind: 'answer';
+      text: string;
+      calls: ToolCall[];
+      /** The calls were written into the text, not sent as native tool calls. */
+      textCalls: boolean;
+      /** Calls the model wrote that could not be read, each as a message for it. */
+      problems: string[];
+    }
+  | { kind: 'stopped'; text: string }
+  | { kind: 'error'; error: ModelError }
+  | { kind: 'overflow'; tokens: number; budget: number };
+
+/**
+ * The generation in progress, so that Ctrl-C can stop the model without stopping the task: the
+ * user then steers with a new instruction.
+ */
+export class Generation {
+  private current: AbortController | undefined;
+
+  /** Stops the generation in progress; false when there is none (Ctrl-C then stops the task). */
+  interrupt(): boolean {
+    if (!this.current) return false;
+    this.current.abort();
+    this.current = undefined;
+    return true;
+  }
+
+  begin(): AbortSignal {
+    this.current = new AbortController();
+    return this.current.signal;
+  }
+
+  end(): void {
+    this.current = undefined;
+  }
+}
+
+/** What the previous request held, to tell how much of this one the model has not read yet. */
+export interface PromptHistory {
+  tokens: number;
+}
+
+export async function runTurn(
+  setup: TurnSetup,
+  messages: readonly ChatMessage[],
+  turn: number,
+  history: PromptHistory,
+): Promise<TurnResult> {
+  const { emit, window } = setup;
+  const fit = window.fit(messages);
+  if (!fit.ok) return { kind: 'overflow', tokens: fit.tokens, budget: fit.budget };
+  if (fit.newlyShortened > 0) {
+    emit({
+      type: 'notice',
+      message: `The conversation no longer fit the context window (num_ctx ${setup.numCtx}): ${fit.newlyShortened} earlier result${fit.newlyShortened === 1 ? ' was' : 's were'} shortened.`,
+    });
+  }
+  const newTokens = fit.newlyShortened > 0 ? fit.tokens : Math.max(0, fit.tokens - history.tokens);
+  history.tokens = fit.tokens;
+  const stopped = setup.generation.begin();
+  const signal = AbortSignal.any([setup.signal, stopped]);
+  try {
+    const loaded = await setup.provider.isLoaded?.(signal);
+    emit({ type: 'turn_start', turn, promptTokens: fit.tokens, newTokens, loading: loaded === false });
+    return await stream(setup, fit.messages, signal, stopped);
+  } finally {
+    setup.generation.end();
+  }
+}
+
+async function stream(setup: TurnSetup, messages: ChatMessage[], signal: AbortSignal, stopped: AbortSignal): Promise<TurnResult> {
+  let text = '';
+  const calls: ToolCall[] = [];
+  const events = setup.provider.chat({ messages, tools: setup.tools, numCtx: setup.numCtx, signal });
+  for await (const event of events) {
+    if (event.type === 'text_delta') {
+      text += event.text;
+      setup.emit(event);
+    } else if (event.type === 'tool_call') {
+      calls.push(event.call);
+    } else if (event.type === 'done') {
+      setup.emit({ type: 'turn_end', stats: event.stats });
+    } else if (event.error.kind === 'aborted' && stopped.aborted && !setup.signal.aborted) {
+      return { kind: 'stopped', text };
+    } else {
+      return { kind: 'error', error: event.error };
+    }
+  }
+  if (calls.length > 0) return { kind: 'answer', text, calls, textCalls: false, problems: [] };
+  const written = parseTextToolCalls(text, setup.toolNames);
+  return { kind: 'answer', text, calls: written.calls, textCalls: written.calls.length > 0, problems: written.problems };
+}
+
+/** A ModelError for a turn that could not even be sent. */
+export const overflowError = (tokens: number, budget: number, numCtx: number): ModelError =>
+  new ModelError(
+    'server',
+    `The conversation no longer fits the context window: about ${tokens} tokens, with room for ${budget} (num_ctx ${numCtx}, a reply's share kept free), even with every earlier tool result shortened.`,
+    'Resume it with a larger window ("contextWindow" in your config, if the model allows), or start a new task for the rest.',
+  );

@@ -1,0 +1,65 @@
+import { AgentError } from '../errors.js';
+import { git, GitError } from '../git/exec.js';
+import { openRepo, requireStartableHead } from '../git/repo.js';
+import { type Check, fail, ok, warn } from './check.js';
+
+/** The checks of git itself, of the user's identity for step commits, and of the repository here. */
+export interface GitChecks {
+  checks: Check[];
+  /** The repository around the folder checked, whose config then counts too. */
+  repoRoot: string | undefined;
+}
+
+const IDENTITY_FIX = 'git config --global user.name "Your Name" && git config --global user.email you@example.com';
+
+/**
+ * git found and its version; then, at once, the identity step commits are authored with and the
+ * repository around `cwd`. Outside a repository the rest of doctor still runs: only a warning.
+ */
+export async function gitChecks(cwd: string): Promise<GitChecks> {
+  const version = await checkGitVersion(cwd);
+  if (version.status === 'fail') return { checks: [version], repoRoot: undefined };
+  const [identity, repository] = await Promise.all([checkIdentity(cwd), checkRepository(cwd)]);
+  return { checks: [version, identity, repository.check], repoRoot: repository.root };
+}
+
+async function checkGitVersion(cwd: string): Promise<Check> {
+  try {
+    return ok('git', (await git(['--version'], { cwd })).stdout.trim());
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const detail = code === 'ENOENT' ? 'git was not found on PATH: hunkwise keeps every task in git.' : message;
+    return fail('git', detail, 'Install git (apt install git, brew install git, or https://git-scm.com/downloads).');
+  }
+}
+
+/**
+ * Who step commits are authored by, as git itself decides it (`git var`: the config, or the
+ * GIT_AUTHOR_* and GIT_COMMITTER_* variables); a failure is what `git commit` would say.
+ */
+async function checkIdentity(cwd: string): Promise<Check> {
+  const ident = (name: string) => git(['var', name], { cwd, okCodes: [128] });
+  const [author, committer] = await Promise.all([ident('GIT_AUTHOR_IDENT'), ident('GIT_COMMITTER_IDENT')]);
+  if (author.code !== 0 || committer.code !== 0) {
+    return fail('git identity', 'git does not know who you are, and every step commit is authored by you.', IDENTITY_FIX);
+  }
+  // `Name <email> 1700000000 +0100`: the time is of no interest here.
+  return ok('git identity', author.stdout.trim().replace(/ \d+ [+-]\d{4}$/, ''));
+}
+
+/** The repository's root and branch, or a warning with what `agent task` would refuse here. */
+async function checkRepository(cwd: string): Promise<{ check: Check; root: string | undefined }> {
+  let root: string | undefined;
+  try {
+    const repo = await openRepo(cwd);
+    root = repo.root;
+    const head = await requireStartableHead(repo);
+    return { check: ok('repository', `${repo.root}, on ${head.branch}`), root };
+  } catch (error) {
+    if (error instanceof AgentError) {
+      return { check: warn('repository', root ? `${root}: ${error.message}` : error.message, error.hint), root };
+    }
+    if (error instanceof GitError) return { check: warn('repository', error.message), root };
+    throw error;
+  }
+}

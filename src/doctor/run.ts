@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Config, loadConfig } from '../config/load.js';
+import { userConfigDir } from '../config/paths.js';
+import { AgentError } from '../errors.js';
+import { type Check, fail, ok } from './check.js';
+import { gitChecks } from './git-checks.js';
+import { lspChecks } from './lsp-checks.js';
+import { modelChecks } from './model-checks.js';
+
+export interface DoctorOptions {
+  /** The folder doctor runs in; its repository's config counts when there is one. */
+  cwd: string;
+  /** `--model`: check this model instead of the configured one; the one way to contact a remote one. */
+  model?: string;
+}
+
+/**
+ * Every check, in the order they are shown: git, the repository, the config, the model, the
+ * language servers. Problems are data (a `warn` or `fail` check), never thrown. With a config that
+ * does not load, the model and language servers are not checked: which ones the user meant is not
+ * known.
+ */
+export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
+  const git = await gitChecks(options.cwd);
+  const loaded = checkConfig(git.repoRoot, options.model);
+  if (!loaded.config) return [...git.checks, loaded.check];
+  const [model, lsp] = await Promise.all([
+    modelChecks(loaded.config, options.model !== undefined),
+    lspChecks(loaded.config.lsp, git.repoRoot ?? options.cwd),
+  ]);
+  return [...git.checks, loaded.check, ...model, ...lsp];
+}
+
+function checkConfig(repoRoot: string | undefined, model: string | undefined): { check: Check; config?: Config } {
+  try {
+    const config = loadConfig(repoRoot, model ? { model } : {});
+    const files = [join(userConfigDir(), 'config.json'), ...(repoRoot ? [join(repoRoot, '.hunkwise', 'config.json')] : [])];
+    const read = files.filter((file) => existsSync(file));
+    return { check: ok('config', read.length ? `valid: ${read.join(', ')}` : 'built-in defaults (no config file)'), config };
+  } catch (error) {
+    if (!(error instanceof AgentError)) throw error;
+    const detail = `${error.message}\nThe model and the language servers are checked once the config loads.`;
+    return { check: fail('config', detail, error.hint) };
+  }
+}

@@ -1,0 +1,184 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeModel, type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai/server.js';
+import { type AgentRun, runAgent } from '../helpers/agent.js';
+import { makeRepo, type TestRepo } from '../helpers/repo.js';
+
+interface Check {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix?: string;
+}
+
+let ollama: FakeOllama | undefined;
+let openai: FakeOpenAI | undefined;
+let repo: TestRepo | undefined;
+
+afterEach(async () => {
+  await ollama?.close();
+  await openai?.close();
+  ollama = undefined;
+  openai = undefined;
+  repo?.cleanup();
+});
+
+/** A repository with one commit, and Ollama at `ollamaUrl`. */
+function setUp(ollamaUrl: string, files: Record<string, string> = {}): { repo: TestRepo; env: NodeJS.ProcessEnv } {
+  repo = makeRepo({ 'README.md': '# project\n', ...files });
+  return { repo, env: { ...repo.env, OLLAMA_HOST: ollamaUrl } };
+}
+
+async function doctorJson(cwd: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ run: AgentRun; checks: Check[] }> {
+  const run = await runAgent(['doctor', '--json', ...args], { cwd, env });
+  return { run, checks: (JSON.parse(run.stdout) as { checks: Check[] }).checks };
+}
+
+const byName = (checks: Check[], name: string): Check | undefined => checks.find((check) => check.name === name);
+
+/** The line of the report that starts the named check, e.g. `✗ provider ...`. */
+const lineOf = (stdout: string, name: string): string | undefined =>
+  stdout.split('\n').find((line) => new RegExp(`^. ${name} `).test(line));
+
+describe('agent doctor', () => {
+  it('passes with git, a repository, Ollama and a model that calls tools: every check ✓ or a warning', async () => {
+    ollama = await startFakeOllama();
+    const { repo, env } = setUp(ollama.url);
+    const run = await runAgent(['doctor'], { cwd: repo.root, env });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    for (const line of run.stdout.trimEnd().split('\n')) expect(line).toMatch(/^(✓|!| )/);
+    expect(lineOf(run.stdout, 'provider')).toContain(`✓ provider`);
+    expect(lineOf(run.stdout, 'provider')).toContain(`Ollama 0.12.6 at ${ollama.url} (local)`);
+
+    const { checks } = await doctorJson(repo.root, env);
+    expect(checks.filter((check) => check.status === 'fail')).toEqual([]);
+    for (const name of ['git', 'git identity', 'repository', 'config', 'provider', 'model', 'tool calling', 'context', 'lsp typescript']) {
+      expect(byName(checks, name), name).toMatchObject({ status: 'ok' });
+    }
+    expect(byName(checks, 'git identity')?.detail).toBe('Test User <test@example.com>');
+    expect(byName(checks, 'repository')?.detail).toBe(`${repo.root}, on main`);
+    expect(byName(checks, 'context')?.detail).toBe('32768 tokens; a task will use num_ctx 32768');
+    expect(checks.filter((check) => check.name.startsWith('lsp ')).map((check) => check.name)).toEqual([
+      'lsp typescript',
+      'lsp python',
+      'lsp go',
+      'lsp rust',
+      'lsp cpp',
+    ]);
+    // Doctor asks; it never chats with the model.
+    expect(new Set(ollama.requests.map((r) => `${r.method} ${r.path}`))).toEqual(new Set(['GET /api/version', 'POST /api/show']));
+  });
+
+  it('with Ollama down, says to start it (ollama serve) and fails', async () => {
+    const gone = await startFakeOllama();
+    await gone.close();
+    const { repo, env } = setUp(gone.url);
+    const run = await runAgent(['doctor'], { cwd: repo.root, env });
+    expect(run.code).toBe(1);
+    expect(lineOf(run.stdout, 'provider')).toContain(`✗ provider`);
+    expect(lineOf(run.stdout, 'provider')).toContain(`Cannot reach Ollama at ${gone.url}`);
+    expect(run.stdout).toMatch(/fix: .*ollama serve/);
+    expect(lineOf(run.stdout, 'model')).toBeUndefined();
+    expect(lineOf(run.stdout, 'lsp typescript')).toContain('✓ lsp typescript');
+    expect(run.stderr).toContain('agent: A check failed: provider.');
+  });
+
+  it('with the model not pulled, gives the ollama pull line and fails', async () => {
+    ollama = await startFakeOllama({ models: [{ name: 'llama3.2:1b' }] });
+    const { repo, env } = setUp(ollama.url);
+    const { run, checks } = await doctorJson(repo.root, env);
+    expect(run.code).toBe(1);
+    expect(byName(checks, 'provider')?.status).toBe('ok');
+    expect(byName(checks, 'model')).toEqual({
+      name: 'model',
+      status: 'fail',
+      detail: `Ollama at ${ollama.url} has no model "qwen2.5-coder:7b".`,
+      fix: 'ollama pull qwen2.5-coder:7b',
+    });
+    expect(byName(checks, 'tool calling')).toBeUndefined();
+  });
+
+  it('warns that a model without tool calling gets the text tool protocol, and passes', async () => {
+    const models: FakeModel[] = [{ name: 'qwen2.5-coder:7b' }, { name: 'gemma2:2b', tools: false, contextLength: 8192 }];
+    ollama = await startFakeOllama({ models });
+    const { repo, env } = setUp(ollama.url);
+    const { run, checks } = await doctorJson(repo.root, env, ['--model', 'ollama/gemma2:2b']);
+    expect(run.code).toBe(0);
+    const tools = byName(checks, 'tool calling');
+    expect(tools?.status).toBe('warn');
+    expect(tools?.detail).toContain('ollama/gemma2:2b does not call tools natively');
+    expect(tools?.detail).toContain('text tool protocol');
+    expect(tools?.fix).toContain('ollama pull qwen2.5-coder:7b');
+    expect(byName(checks, 'context')?.detail).toBe('8192 tokens; a task will use num_ctx 8192');
+
+    const text = await runAgent(['doctor', '--model', 'ollama/gemma2:2b'], { cwd: repo.root, env });
+    expect(lineOf(text.stdout, 'tool calling')).toMatch(/^! tool calling +ollama\/gemma2:2b does not call tools natively/);
+  });
+
+  it('says who to be when git does not know the user', async () => {
+    ollama = await startFakeOllama();
+    const { repo, env } = setUp(ollama.url);
+    const anonymous: NodeJS.ProcessEnv = { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'true' };
+    for (const name of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL']) delete anonymous[name];
+    const { run, checks } = await doctorJson(repo.root, anonymous);
+    expect(run.code).toBe(1);
+    expect(byName(checks, 'git identity')).toMatchObject({ status: 'fail' });
+    expect(byName(checks, 'git identity')?.fix).toContain('git config --global user.name');
+    expect(byName(checks, 'git identity')?.fix).toContain('git config --global user.email');
+  });
+
+  it('without git on PATH, says to install it and fails', async () => {
+    ollama = await startFakeOllama();
+    const { repo, env } = setUp(ollama.url);
+    const emptyDir = join(repo.home, 'empty-bin');
+    mkdirSync(emptyDir);
+    const { run, checks } = await doctorJson(repo.root, { ...env, PATH: emptyDir });
+    expect(run.code).toBe(1);
+    expect(byName(checks, 'git')).toMatchObject({ status: 'fail', detail: 'git was not found on PATH: hunkwise keeps every task in git.' });
+    expect(byName(checks, 'git')?.fix).toContain('Install git');
+    expect(byName(checks, 'provider')?.status).toBe('ok');
+  });
+
+  it('reports a broken config with the file and key, and leaves the model unchecked', async () => {
+    ollama = await startFakeOllama();
+    const { repo, env } = setUp(ollama.url, { '.hunkwise/config.json': '{ "modle": "ollama/x" }' });
+    const { run, checks } = await doctorJson(repo.root, env);
+    expect(run.code).toBe(1);
+    expect(byName(checks, 'config')?.status).toBe('fail');
+    expect(byName(checks, 'config')?.detail).toContain(`${join(repo.root, '.hunkwise', 'config.json')}: modle: unknown key`);
+    expect(byName(checks, 'provider')).toBeUndefined();
+    expect(ollama.requests).toEqual([]);
+  });
+
+  it('does not contact a remote configured model, outside a repository too; --model names one to check', async () => {
+    openai = await startFakeOpenAI({ models: [{ id: 'coder', context_length: 65536 }] });
+    repo = makeRepo({}, { commit: false });
+    mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
+    writeFileSync(
+      join(repo.home, '.config', 'hunkwise', 'config.json'),
+      JSON.stringify({
+        model: 'cloud/big-model',
+        providers: { cloud: { baseUrl: 'https://models.example.invalid/v1', apiKeyEnv: 'CLOUD_KEY' }, lmstudio: { baseUrl: openai.baseUrl } },
+      }),
+    );
+    const remote = await doctorJson(repo.home, repo.env);
+    expect(remote.run.code).toBe(1);
+    expect(byName(remote.checks, 'repository')?.status).toBe('warn');
+    expect(byName(remote.checks, 'repository')?.detail).toContain('is not inside a git repository');
+    expect(byName(remote.checks, 'provider')?.status).toBe('fail');
+    expect(byName(remote.checks, 'provider')?.detail).toContain('https://models.example.invalid/v1, which is not this machine: not contacted');
+    expect(byName(remote.checks, 'provider')?.fix).toContain('agent doctor --model cloud/big-model');
+    expect(byName(remote.checks, 'model')).toBeUndefined();
+
+    const named = await doctorJson(repo.home, repo.env, ['--model', 'lmstudio/coder']);
+    expect(named.run.code).toBe(0);
+    expect(byName(named.checks, 'provider')).toMatchObject({ status: 'ok', detail: `${openai.baseUrl} (local) answers, with 1 model` });
+    expect(byName(named.checks, 'model')).toMatchObject({ status: 'ok', detail: 'lmstudio/coder is there' });
+    expect(byName(named.checks, 'tool calling')?.status).toBe('warn');
+    expect(byName(named.checks, 'context')?.detail).toBe('65536 tokens; a task will use num_ctx 32768');
+    expect(openai.requests.every((r) => r.method === 'GET' && r.path === '/v1/models')).toBe(true);
+  });
+});
