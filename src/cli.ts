@@ -93,6 +93,13 @@ function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/doctor.js')).doctorCommand(options));
 
+  program
+    .command('stats')
+    .description('what the agent did here, from the audit log: tasks, steps and hunks per day, by model and by locality')
+    .option('--since <date>', 'only commits since this date (as git log --since: 2026-11-01, "2 weeks ago")')
+    .option('--json', 'print JSON')
+    .action(async (options) => (await import('./commands/stats.js')).statsCommand(options));
+
   return program;
 }
 

@@ -88,11 +88,11 @@ export async function pause(ms, res, stop) {
   return !res.destroyed;
 }
 
-/** Listens on 127.0.0.1 (`port` 0: any free one) and resolves with the port. */
-export async function listenOnLoopback(server, port) {
+/** Listens on `host`, 127.0.0.1 unless told (`port` 0: any free one), and resolves with the port. */
+export async function listen(server, port, host = '127.0.0.1') {
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(port ?? 0, host, () => resolve());
   });
   const address = server.address();
   return typeof address === 'object' && address ? address.port : 0;

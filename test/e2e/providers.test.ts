@@ -1,4 +1,6 @@
+import { lookup } from 'node:dns/promises';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai/server.js';
@@ -12,6 +14,28 @@ afterEach(async () => {
   await server?.close();
   repo?.cleanup();
 });
+
+/**
+ * This machine by a name that is not a loopback name, so hunkwise counts a server there as remote:
+ * its host name, or where that does not resolve, the address of its network interface.
+ */
+async function machineName(): Promise<{ name: string; address: string }> {
+  const name = hostname();
+  try {
+    return { name, address: (await lookup(name, { family: 4 })).address };
+  } catch {
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((entry) => entry?.family === 'IPv4' && !entry.internal);
+    if (!external) throw new Error(`${name} does not resolve and there is no network interface to test a remote server on`);
+    return { name: external.address, address: external.address };
+  }
+}
+
+function taskRecord(repo: TestRepo): { id: string; branch: string } {
+  const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+  return JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+}
 
 function userConfig(repo: TestRepo, config: object): void {
   mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
@@ -56,5 +80,68 @@ describe('OpenAI-compatible providers', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('No provider named "nowhere" is configured');
     expect(readdirSync(join(repo.root, '.git')).includes('hunkwise')).toBe(false);
+  });
+
+  it('uses a remote model named for the task, records it in every step and in agent stats, and refuses it as the default', async () => {
+    const machine = await machineName();
+    server = await startFakeOpenAI({
+      host: machine.address,
+      apiKey: 'sk-test',
+      script: [
+        { toolCalls: [{ name: 'edit_file', arguments: { path: 'a.txt', old_text: 'one', new_text: 'ONE' } }] },
+        { toolCalls: [{ name: 'edit_file', arguments: { path: 'a.txt', old_text: 'two', new_text: 'TWO' } }] },
+        { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
+      ],
+    });
+    repo = makeRepo({ 'a.txt': 'one\ntwo\n' });
+    const baseUrl = `http://${machine.name}:${server.port}/v1`;
+    userConfig(repo, { providers: { lan: { baseUrl, apiKeyEnv: 'LAN_KEY' } } });
+    const env = { ...repo.env, LAN_KEY: 'sk-test' };
+    const run = await runAgent(['task', 'capitalise', '--model', 'lan/qwen2.5-coder-7b-instruct', '--approve', 'all'], { cwd: repo.root, env });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('lan/qwen2.5-coder-7b-instruct (remote, num_ctx');
+    const task = taskRecord(repo);
+    const localities = repo.git('log', '--format=%(trailers:key=Agent-Locality,valueonly)', `main..${task.branch}`).trim().split(/\n+/);
+    expect(localities).toEqual(['remote', 'remote', 'remote']);
+
+    const stats = await runAgent(['stats', '--json'], { cwd: repo.root, env });
+    expect(stats.code).toBe(0);
+    const figures = JSON.parse(stats.stdout);
+    expect(figures.byLocality.remote).toEqual({ tasks: 1, steps: 2, approved: 2, refused: 0 });
+    expect(figures.byModel['lan/qwen2.5-coder-7b-instruct'].steps).toBe(2);
+    const shown = await runAgent(['stats'], { cwd: repo.root, env });
+    expect(shown.stdout).toMatch(/By locality\n {2}remote {2}1 task, 2 steps, 2 approved, 0 refused/);
+
+    const requests = server.requests.length;
+    userConfig(repo, { model: 'lan/qwen2.5-coder-7b-instruct', providers: { lan: { baseUrl, apiKeyEnv: 'LAN_KEY' } } });
+    const byDefault = await runAgent(['task', 'again'], { cwd: repo.root, env });
+    expect(byDefault.code).toBe(2);
+    expect(byDefault.stderr).toContain(`is served from ${baseUrl}, which is not this machine`);
+    expect(server.requests.length).toBe(requests);
+  });
+
+  it('takes a server on the network as local when the user declares it, never when a repository does', async () => {
+    const machine = await machineName();
+    server = await startFakeOpenAI({
+      host: machine.address,
+      script: [{ toolCalls: [{ name: 'finish', arguments: { summary: 'nothing to do' } }] }],
+    });
+    repo = makeRepo({ 'a.txt': 'one\n' });
+    const lan = { baseUrl: `http://${machine.name}:${server.port}/v1`, local: true };
+    mkdirSync(join(repo.root, '.hunkwise'));
+    writeFileSync(join(repo.root, '.hunkwise', 'config.json'), JSON.stringify({ providers: { lan } }));
+    const fromRepo = await runAgent(['task', 'x', '--model', 'lan/qwen2.5-coder-7b-instruct'], { cwd: repo.root, env: repo.env });
+    expect(fromRepo.code).toBe(2);
+    expect(fromRepo.stderr).toContain("providers: a repository's config may not set providers");
+    expect(server.requests).toHaveLength(0);
+
+    writeFileSync(join(repo.root, '.hunkwise', 'config.json'), '{}');
+    userConfig(repo, { model: 'lan/qwen2.5-coder-7b-instruct', providers: { lan } });
+    const declared = await runAgent(['task', 'x', '--approve', 'all'], { cwd: repo.root, env: repo.env });
+    expect(declared.stderr).toBe('');
+    expect(declared.code).toBe(0);
+    const task = taskRecord(repo);
+    expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Locality,valueonly)', task.branch).trim()).toBe('local');
   });
 });

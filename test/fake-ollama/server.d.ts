@@ -10,6 +10,8 @@ export interface FakeModel {
   contextLength?: number | null;
   /** Whether capabilities include "tools"; without it a chat request with tools gets a 400. */
   tools?: boolean;
+  /** false: /api/show has no `capabilities` (as Ollama before 0.6 answered). Default true. */
+  showsCapabilities?: boolean;
   size?: number;
   family?: string;
   parameterSize?: string;

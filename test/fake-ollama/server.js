@@ -3,7 +3,7 @@
 //   node test/fake-ollama/server.js --port 11434 --script turns.json [--models models.json] [--record log.jsonl]
 // Types: server.d.ts. Model descriptions (/api/tags, /api/show): models.js.
 import http from 'node:http';
-import { listenOnLoopback, parseJson, pause, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
+import { listen, parseJson, pause, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
 import { DEFAULT_MODELS, findModel, listEntry, normalizeModel, showBody } from './models.js';
 
 export { DEFAULT_MODELS };
@@ -112,7 +112,7 @@ export async function startFakeOllama(options = {}) {
     }
   }
 
-  const port = await listenOnLoopback(server, options.port);
+  const port = await listen(server, options.port);
 
   return {
     url: `http://127.0.0.1:${port}`,

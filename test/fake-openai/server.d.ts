@@ -97,6 +97,8 @@ export interface FakeOpenAIOptions {
   apiKey?: string;
   /** Default 0: any free port. */
   port?: number;
+  /** The IPv4 address to listen on (and that `url` and `baseUrl` name); default 127.0.0.1. */
+  host?: string;
   /** Called with each request as it is recorded (the CLI's --record uses it). */
   onRequest?: (request: RecordedRequest) => void;
 }

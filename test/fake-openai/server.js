@@ -4,7 +4,7 @@
 //   node test/fake-openai/server.js --port 8080 --script turns.json [--record log.jsonl]
 // Routes live under /v1 (the base URL is `${url}/v1`). Types: server.d.ts.
 import http from 'node:http';
-import { listenOnLoopback, parseJson, pause, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
+import { listen, parseJson, pause, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
 
 export const DEFAULT_MODELS = [{ id: 'qwen2.5-coder-7b-instruct' }];
 
@@ -119,11 +119,12 @@ export async function startFakeOpenAI(options = {}) {
     }
   }
 
-  const port = await listenOnLoopback(server, options.port);
+  const address = options.host ?? '127.0.0.1';
+  const port = await listen(server, options.port, address);
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    url: `http://${address}:${port}`,
+    baseUrl: `http://${address}:${port}/v1`,
     port,
     requests,
     chatRequests: () => requests.filter((r) => r.path === '/v1/chat/completions').map((r) => r.body),

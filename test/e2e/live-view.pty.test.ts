@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
+import { AGENT_BIN } from '../helpers/agent.js';
+import { type PtySession, spawnPty } from '../helpers/pty.js';
+import { makeRepo, type TestRepo } from '../helpers/repo.js';
+
+let server: FakeOllama | undefined;
+let repo: TestRepo | undefined;
+let pty: PtySession | undefined;
+
+afterEach(async () => {
+  pty?.kill('SIGKILL');
+  await server?.close();
+  repo?.cleanup();
+});
+
+const LONG_ANSWER = 'First I will rewrite the whole module from scratch, then add a framework, then ...';
+
+describe('the live view in a real terminal', () => {
+  it('shows the waiting line, streams the answer, and after Ctrl-C takes a steering instruction and goes on', async () => {
+    server = await startFakeOllama({
+      script: [
+        // Slow to start (as a model that loads) and slow to stream: time to see and to interrupt.
+        { delayMs: 1500, content: LONG_ANSWER, chunkSize: 6, lineDelayMs: 250 },
+        { delayMs: 800, content: 'Understood, only the greeting.', toolCalls: [{ name: 'finish', arguments: { summary: 'nothing else to do' } }] },
+      ],
+    });
+    repo = makeRepo({ 'greet.ts': 'export const greet = "hello";\n' });
+    pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'fix the greeting'], {
+      cwd: repo.root,
+      env: { ...repo.env, OLLAMA_HOST: server.url },
+      cols: 160,
+    });
+    await pty.waitFor(/… turn 1: ollama\/qwen2\.5-coder:7b is loading, then reading [\d,]+ tokens of prompt/);
+    await pty.waitFor(/· 1s/);
+    await pty.waitFor(/First I will rewrite/);
+    // The waiting line is erased once the answer streams.
+    expect(pty.screen()).not.toContain('is loading');
+    pty.type('\x03');
+    await pty.waitFor(/Stopped\. What should the model do instead\?/);
+    pty.type('only change the greeting\r');
+    await pty.waitFor(/… turn 2: .* reading [\d,]+ new tokens of prompt \([\d,]+ in all\)/);
+    await pty.waitFor(/\d+ prompt tokens · \d+ tokens · [\d.]+ tok\/s/);
+    await pty.waitFor(/Follow-up instruction \(empty = done\)/);
+    pty.type('\r');
+    const exit = await pty.exited;
+    expect(exit.exitCode).toBe(0);
+
+    const chats = server.requests.filter((r) => r.path === '/api/chat');
+    expect(chats).toHaveLength(2);
+    expect(chats[0]?.clientClosedEarly).toBe(true);
+    const messages = server.chatRequests()[1]?.messages ?? [];
+    const [stopped, steer] = messages.slice(-2);
+    expect(stopped?.role).toBe('assistant');
+    expect(stopped?.content).toMatch(/^First I will rewrite.* \[stopped by the user\]$/);
+    expect(LONG_ANSWER.startsWith(stopped?.content.replace(' [stopped by the user]', '') ?? '')).toBe(true);
+    expect(steer).toEqual({ role: 'user', content: 'only change the greeting' });
+  });
+
+  it('leaves on a second Ctrl-C at the steering question; the task resumes', async () => {
+    server = await startFakeOllama({ script: [{ content: LONG_ANSWER, chunkSize: 4, lineDelayMs: 250 }] });
+    repo = makeRepo({ 'greet.ts': 'export const greet = "hello";\n' });
+    pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'fix the greeting'], {
+      cwd: repo.root,
+      env: { ...repo.env, OLLAMA_HOST: server.url },
+      cols: 160,
+    });
+    await pty.waitFor(/First I/);
+    pty.type('\x03');
+    await pty.waitFor(/Stopped\. What should the model do instead\?/);
+    pty.type('\x03');
+    const exit = await pty.exited;
+    expect(exit.exitCode).toBe(130);
+    expect(pty.screen()).toMatch(/agent task --resume [a-z0-9]+/);
+  });
+});
