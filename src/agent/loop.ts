@@ -145,6 +145,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       return 'failed';
     }
     if (answer.kind === 'stopped') {
+      emit({ type: 'notice', message: 'Stopped the model (Ctrl-C).' });
       if (answer.text) record({ role: 'assistant', content: `${answer.text} [stopped by the user]` });
       const steer = await ask(options, { kind: 'steer' });
       if (!steer) return 'interrupted';

@@ -12,7 +12,7 @@ import { promptContext, promptTheme } from './key-prompt.js';
 export type FollowUpOptions = PromptIO;
 
 export const FOLLOW_UP_MESSAGE = 'Follow-up instruction (empty = done):';
-export const STEER_MESSAGE = 'Stopped. What should the model do instead? (empty = leave, the task is kept):';
+export const STEER_MESSAGE = 'What should the model do instead? (empty = leave, the task is kept):';
 
 const messageOf = (question: InstructionQuestion): string => {
   switch (question.kind) {

@@ -49,7 +49,7 @@ export function createTaskView(out: Writer, c: Colors, live = false): (event: Ag
       case 'turn_end': {
         const { evalTokens, evalMs, promptTokens } = event.stats;
         const rate = evalMs > 0 ? ` · ${((evalTokens / evalMs) * 1000).toFixed(1)} tok/s` : '';
-        line(c.dim(`  ${promptTokens} prompt tokens · ${evalTokens} tokens${rate}`));
+        line(c.dim(`  ${promptTokens} prompt tokens · ${evalTokens} token${evalTokens === 1 ? '' : 's'}${rate}`));
         return;
       }
       case 'tool_call':

@@ -37,7 +37,9 @@ describe('the live view in a real terminal', () => {
     // The waiting line is erased once the answer streams.
     expect(pty.screen()).not.toContain('is loading');
     pty.type('\x03');
-    await pty.waitFor(/Stopped\. What should the model do instead\?/);
+    await pty.waitFor(/What should the model do instead\?/);
+    // The stopped answer stays on the screen, above the question.
+    expect(pty.screen()).toMatch(/First I will rewrite.*\nStopped the model \(Ctrl-C\)\.\n.*What should the model do instead/);
     pty.type('only change the greeting\r');
     await pty.waitFor(/… turn 2: .* reading [\d,]+ new tokens of prompt \([\d,]+ in all\)/);
     await pty.waitFor(/\d+ prompt tokens · \d+ tokens · [\d.]+ tok\/s/);
@@ -67,7 +69,7 @@ describe('the live view in a real terminal', () => {
     });
     await pty.waitFor(/First I/);
     pty.type('\x03');
-    await pty.waitFor(/Stopped\. What should the model do instead\?/);
+    await pty.waitFor(/What should the model do instead\?/);
     pty.type('\x03');
     const exit = await pty.exited;
     expect(exit.exitCode).toBe(130);
