@@ -82,12 +82,70 @@ export async function runTurn(
   }
   const newTokens = fit.newlyShortened > 0 ? fit.tokens : Math.max(0, fit.tokens - history.tokens);
   history.tokens = fit.tokens;
+  for (let attempt = 1; ; attempt++) {
+    const result = await request(setup, fit.messages, { turn, promptTokens: fit.tokens, newTokens });
+    const delay = RETRY_DELAYS_MS[attempt - 1];
+    if (result.kind !== 'error' || !isTransient(result.error)) return result;
+    if (delay === undefined) return { kind: 'error', error: gaveUp(result.error, attempt) };
+    emit({
+      type: 'notice',
+      message: `${capitalise(result.error.message)}. Asking again in ${delay / 1000} s (attempt ${attempt + 1} of ${RETRY_DELAYS_MS.length + 1}).`,
+    });
+    if (!(await sleep(delay, setup.signal))) {
+      return { kind: 'error', error: new ModelError('aborted', 'the task was stopped while waiting to ask the model again') };
+    }
+  }
+}
+
+/**
+ * How long to wait before asking again after a dropped connection or a server error: a model
+ * server that restarts or runs out of memory for a moment gets about seven seconds, then the task
+ * stops, resumable.
+ */
+const RETRY_DELAYS_MS = [1000, 2000, 4000];
+
+/** Failures that may pass by themselves: a broken stream, a server gone for a moment, a 5xx or 429. */
+function isTransient(error: ModelError): boolean {
+  if (error.kind === 'stream_broken' || error.kind === 'unreachable') return true;
+  if (error.kind !== 'server') return false;
+  return error.status === undefined || error.status === 429 || error.status >= 500;
+}
+
+function gaveUp(error: ModelError, attempts: number): ModelError {
+  const hint = error.hint ?? 'Check that the model server is running and has the memory it needs.';
+  return new ModelError(error.kind, `${capitalise(error.message)} (asked ${attempts} times; giving up).`, hint, error, error.status);
+}
+
+const capitalise = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** One request of a turn: Ctrl-C stops only this generation. */
+async function request(
+  setup: TurnSetup,
+  messages: ChatMessage[],
+  prompt: { turn: number; promptTokens: number; newTokens: number },
+): Promise<TurnResult> {
   const stopped = setup.generation.begin();
   const signal = AbortSignal.any([setup.signal, stopped]);
   try {
     const loaded = await setup.provider.isLoaded?.(signal);
-    emit({ type: 'turn_start', turn, promptTokens: fit.tokens, newTokens, loading: loaded === false });
-    return await stream(setup, fit.messages, signal, stopped);
+    setup.emit({ type: 'turn_start', ...prompt, loading: loaded === false });
+    return await stream(setup, messages, signal, stopped);
   } finally {
     setup.generation.end();
   }

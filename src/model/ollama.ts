@@ -217,7 +217,7 @@ export function toModelError(error: unknown, target: Target, signal?: AbortSigna
   if (status === 400 && /does not support tools/i.test(text)) {
     return make('tools_unsupported', `${model} does not support tools (Ollama: ${text})`);
   }
-  if (status !== undefined) return make('server', `Ollama at ${host} answered ${status}: ${text}`);
+  if (status !== undefined) return new ModelError('server', `Ollama at ${host} answered ${status}: ${text}`, undefined, error, status);
   const code = errorCode(error);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return make('unreachable', `Cannot reach Ollama at ${host}: host not found.`, 'Check OLLAMA_HOST, or start Ollama on this machine with: ollama serve');

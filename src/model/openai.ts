@@ -225,7 +225,7 @@ function toModelError(error: unknown, target: Target, signal: AbortSignal | unde
     if (status === 400 && hadTools && TOOLS_UNSUPPORTED.test(detail)) {
       return make('tools_unsupported', `${model} does not support tools (${baseUrl}: ${detail})`);
     }
-    return make('server', `${baseUrl} answered ${status}: ${detail}`);
+    return new ModelError('server', `${baseUrl} answered ${status}: ${detail}`, undefined, error, status);
   }
   if (error instanceof APIError) return make('server', `${baseUrl} sent an error in its answer: ${error.message}`);
   const text = error instanceof Error ? error.message : String(error);

@@ -65,12 +65,15 @@ export class ModelError extends Error {
   readonly kind: ModelErrorKind;
   /** What the user can run to fix it, when there is such a thing. */
   readonly hint: string | undefined;
+  /** The HTTP status the server answered, for a `server` error that had one. */
+  readonly status: number | undefined;
 
-  constructor(kind: ModelErrorKind, message: string, hint?: string, cause?: unknown) {
+  constructor(kind: ModelErrorKind, message: string, hint?: string, cause?: unknown, status?: number) {
     super(message, { cause });
     this.name = 'ModelError';
     this.kind = kind;
     this.hint = hint;
+    this.status = status;
   }
 }
 

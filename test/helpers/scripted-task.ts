@@ -11,6 +11,8 @@ export interface ScriptedTask {
   task: { id: string; branch: string; worktree: string; status: string };
   /** The last message of each model request after the first: the tool results, in order. */
   results: string[];
+  /** `agent task --resume <id> --approve all` against the same server (re-script it first). */
+  resume(): Promise<AgentRun>;
 }
 
 const open: { repo: TestRepo; server: FakeOllama }[] = [];
@@ -37,15 +39,14 @@ export async function runScriptedTask(
     mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
     writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(options.config));
   }
-  const run = await runAgent(['task', 'scripted', '--approve', 'all'], {
-    cwd: repo.root,
-    env: { ...repo.env, OLLAMA_HOST: server.url },
-  });
+  const env = { ...repo.env, OLLAMA_HOST: server.url };
+  const run = await runAgent(['task', 'scripted', '--approve', 'all'], { cwd: repo.root, env });
   const tasks = join(repo.root, '.git', 'hunkwise', 'tasks');
   const [id = ''] = readdirSync(tasks);
   const task = JSON.parse(readFileSync(join(tasks, id, 'task.json'), 'utf8'));
   const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
-  return { run, repo, server, task, results };
+  const resume = () => runAgent(['task', '--resume', id, '--approve', 'all'], { cwd: repo.root, env });
+  return { run, repo, server, task, results, resume };
 }
 
 export async function closeScriptedTasks(): Promise<void> {
