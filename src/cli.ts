@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { AgentError, exitCodeOf } from './errors.js';
+import { AgentError, exitCodeOf, isDiskFull, whereDiskFull } from './errors.js';
 import { GitError } from './git/exec.js';
 
 /**
@@ -118,6 +118,19 @@ function report(error: unknown): number {
   if (error instanceof AgentError) {
     process.stderr.write(`agent: ${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
     return exitCodeOf(error.kind);
+  }
+  if (isDiskFull(error)) {
+    process.stderr.write(
+      `agent: The disk is full (no space left on device, ${whereDiskFull(error)}); the command stopped there.\n` +
+        'Free some space (df -h shows how much is left where), then run the command again.\n',
+    );
+    return 1;
+  }
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === 'git') {
+    process.stderr.write(
+      'agent: git was not found on PATH, and hunkwise keeps every task in git.\nInstall it (apt install git, brew install git, or https://git-scm.com/downloads), then run the command again.\n',
+    );
+    return 1;
   }
   if (error instanceof GitError) {
     const identity = /Please tell me who you are|unable to auto-detect email/i.test(error.stderr);

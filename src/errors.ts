@@ -16,8 +16,41 @@ export class AgentError extends Error {
   }
 }
 
+/**
+ * A fault that stops a task whatever the model would do next (the disk full, the worktree deleted
+ * by hand): the loop does not hand it to the model as a failed tool call, it ends the task.
+ */
+export class TaskFault extends AgentError {}
+
 export const usageError = (message: string, hint?: string): AgentError =>
   new AgentError(message, { kind: 'usage', hint });
 
 export const exitCodeOf = (kind: ErrorKind): number =>
   kind === 'usage' ? 2 : kind === 'interrupted' ? 130 : 1;
+
+const GIT_DISK_FULL = /no space left on device|disk quota exceeded|out of diskspace|couldn't write '.*\.lock'/i;
+
+/**
+ * Whether an error is the file system saying it is full (or that the user's quota is used up):
+ * Node's ENOSPC or EDQUOT, or git's messages for it, on the error or one of its causes. git says
+ * "No space left on device" where it reports errno, "Out of diskspace" when it writes an index,
+ * and only "couldn't write '<file>.lock'" when a ref cannot be written.
+ */
+export function isDiskFull(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const { code, stderr, cause } = current as { code?: unknown; stderr?: unknown; cause?: unknown };
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+    if (typeof stderr === 'string' && GIT_DISK_FULL.test(stderr)) return true;
+    current = cause;
+  }
+  return false;
+}
+
+/** What was being written when the disk filled up, for a person: a file, or a git command. */
+export function whereDiskFull(error: unknown): string {
+  const { path, subcommand } = (error ?? {}) as { path?: unknown; subcommand?: unknown };
+  if (typeof path === 'string') return `writing ${path}`;
+  if (typeof subcommand === 'string' && subcommand) return `in git ${subcommand}`;
+  return 'writing a file';
+}

@@ -1,4 +1,5 @@
 import type { AgentEvent, TaskIO } from './events.js';
+import { type Permissions, patternCovers } from './permissions.js';
 import type { ActionDecision, ActionRequest } from './tool.js';
 
 /** An action allowed for the rest of the task: a class and a pattern of what it may touch. */
@@ -8,6 +9,8 @@ export interface Allowance {
 }
 
 export interface ActionGateOptions {
+  /** The config's rules: a deny refuses without asking, an allow allows. */
+  permissions: Permissions;
   /** Classes approved without asking (`--approve`). */
   approved: ReadonlySet<string>;
   /** Allowances given earlier in this task ("allow for this task"); the gate adds to it. */
@@ -18,43 +21,37 @@ export interface ActionGateOptions {
   remember: (allowance: Allowance) => void;
 }
 
-/** Shell syntax that chains or redirects: what follows a command prefix must have none of it. */
-const SHELL_CONTROL = /[;&|<>`$(){}\n\r\\]/;
-
 /**
- * `pattern` covers `subject` when equal, or when the pattern ends in `*` (a prefix: `npm test *`
- * covers `npm test` and `npm test -- --run`, but never `npm test; rm -rf x`: the rest may not chain,
- * substitute or redirect) or `/**` (a folder and everything below it).
+ * The approval of reads and runs: the config's rules first (deny wins over everything, also over
+ * --approve), then --approve and what was allowed for this task, then the person, and without a
+ * terminal a refusal.
  */
-export function patternCovers(pattern: string, subject: string): boolean {
-  if (pattern.endsWith('/**')) {
-    const folder = pattern.slice(0, -3);
-    return folder === '' || folder === '.' || subject === folder || subject.startsWith(`${folder}/`);
-  }
-  if (pattern.endsWith('*')) {
-    const prefix = pattern.slice(0, -1);
-    if (subject === prefix.trimEnd()) return true;
-    return subject.startsWith(prefix) && !SHELL_CONTROL.test(subject.slice(prefix.length));
-  }
-  return pattern === subject;
-}
-
-/** The approval of reads and runs: rules first, then the person, and without a terminal a refusal. */
 export function createActionGate(options: ActionGateOptions): (request: ActionRequest) => Promise<ActionDecision> {
   return async (request) => {
+    const verdict = options.permissions.verdict(request.class, request.class === 'run' ? request.subject : request.path);
+    if (verdict.decision === 'deny') {
+      const automatic = verdict.reason ?? 'the config denies it';
+      options.emit({ type: 'approval', request, allowed: false, how: 'rule', reason: automatic });
+      return { allowed: false, automatic };
+    }
+    const secret = request.class === 'run' ? options.permissions.forbiddenFileIn(request.subject) : undefined;
     const ruled =
-      options.approved.has(request.class) ||
-      options.allowances.some((a) => a.class === request.class && patternCovers(a.pattern, request.subject));
+      !secret &&
+      (verdict.decision === 'allow' ||
+        options.approved.has(request.class) ||
+        options.allowances.some((a) => a.class === request.class && patternCovers(a.pattern, request.subject)));
     if (ruled) {
       options.emit({ type: 'approval', request, allowed: true, how: 'rule' });
       return { allowed: true };
     }
     if (!options.io) {
-      const automatic = `there is no terminal to ask, and --approve does not include ${request.class}`;
+      const automatic = secret
+        ? `it names ${secret}, a file that holds secrets, and there is no terminal to ask`
+        : `there is no terminal to ask, and --approve does not include ${request.class}`;
       options.emit({ type: 'approval', request, allowed: false, how: 'no_terminal', reason: automatic });
       return { allowed: false, automatic };
     }
-    const answer = await options.io.approveAction(request);
+    const answer = await options.io.approveAction(secret ? { ...request, warning: `it names ${secret}, a file that holds secrets` } : request);
     if (answer.kind === 'refuse') {
       options.emit({ type: 'approval', request, allowed: false, how: 'asked', reason: answer.reason });
       return { allowed: false, reason: answer.reason };

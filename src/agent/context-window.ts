@@ -60,15 +60,22 @@ export class ContextWindow {
       // Until three quarters of the room the fixed part (tools, system prompt, instruction) leaves are free.
       const fixed = this.fixed + messages.slice(0, 2).reduce((sum, message, index) => sum + this.countOne(message, index), 0);
       const target = fixed + Math.floor((this.budget - fixed) / 4);
-      for (const index of this.candidates(messages)) {
-        if (tokens <= target) break;
-        const message = messages[index] as ChatMessage;
-        const saved = this.countOne(message, index) - this.countOne(message, index, true);
-        if (saved <= 0) continue;
-        this.shortened.add(index);
-        tokens -= saved;
-        newlyShortened++;
-      }
+      const { older, last } = this.candidates(messages);
+      const shortenUntil = (indexes: number[]): void => {
+        for (const index of indexes) {
+          if (tokens <= target) return;
+          const message = messages[index] as ChatMessage;
+          const saved = this.countOne(message, index) - this.countOne(message, index, true);
+          if (saved <= 0) continue;
+          this.shortened.add(index);
+          tokens -= saved;
+          newlyShortened++;
+        }
+      };
+      shortenUntil(older);
+      // The last turn only as a last resort: an answer too large to send again (a megabyte of
+      // arguments) would otherwise leave the task unable to go on, even after a resume.
+      if (tokens > this.budget) shortenUntil(last);
     }
     if (tokens > this.budget) return { ok: false, tokens, budget: this.budget };
     return { ok: true, messages: messages.map((message, index) => this.view(message, index)), tokens, newlyShortened };
@@ -117,10 +124,11 @@ export class ContextWindow {
 
   /**
    * Indexes that may be shortened, in the order they should be: tool results from the oldest,
-   * then the assistant answers. Never the system prompt, the instruction (the first user
-   * message), any user message, or the last turn (the last answer and what followed it).
+   * then the assistant answers; never the system prompt, the instruction (the first user
+   * message) or any user message. The last turn (the last answer and what followed it) comes
+   * apart, to be shortened only when nothing else makes the prompt fit.
    */
-  private candidates(messages: readonly ChatMessage[]): number[] {
+  private candidates(messages: readonly ChatMessage[]): { older: number[]; last: number[] } {
     let lastTurn = messages.length;
     for (let i = messages.length - 1; i >= 0; i--) {
       if (messages[i]?.role === 'assistant') {
@@ -128,11 +136,14 @@ export class ContextWindow {
         break;
       }
     }
-    const open = (role: ChatMessage['role']): number[] =>
+    const open = (role: ChatMessage['role'], from: number, to: number): number[] =>
       messages
-        .map((message, index) => (message.role === role && index < lastTurn && !this.shortened.has(index) ? index : -1))
+        .map((message, index) => (message.role === role && index >= from && index < to && !this.shortened.has(index) ? index : -1))
         .filter((index) => index >= 0);
-    return [...open('tool'), ...open('assistant')];
+    return {
+      older: [...open('tool', 0, lastTurn), ...open('assistant', 0, lastTurn)],
+      last: [...open('tool', lastTurn, messages.length), ...open('assistant', lastTurn, messages.length)],
+    };
   }
 }
 
@@ -155,10 +166,10 @@ export function shorten(message: ChatMessage): ChatMessage {
     const toolCalls = message.toolCalls?.map((call) => ({
       ...call,
       arguments: Object.fromEntries(
-        Object.entries(call.arguments).map(([key, value]) => [
-          key,
-          typeof value === 'string' && value.length > WORTH_SHORTENING ? `${value.slice(0, 80)}… [left out]` : value,
-        ]),
+        Object.entries(call.arguments).map(([key, value]) => {
+          const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+          return [key, text.length > WORTH_SHORTENING ? `${text.slice(0, 80)}… [left out]` : value];
+        }),
       ),
     }));
     return { ...message, content, ...(toolCalls ? { toolCalls } : {}) };

@@ -1,4 +1,5 @@
 import type { FileChange, Hunk } from '../git/hunks.js';
+import type { UntrustedRepoConfig } from '../config/trust.js';
 import type { Locality, TurnStats } from '../model/types.js';
 import type { ActionRequest } from './tool.js';
 
@@ -68,4 +69,6 @@ export interface TaskIO {
    * it (`steer`), or when it repeats itself (`repeat`, with what it repeated). '' means stop here.
    */
   askInstruction(question: InstructionQuestion): Promise<string>;
+  /** Whether the settings of a repository's config that need agreement may apply (see config/trust.ts). */
+  trustRepoConfig(untrusted: UntrustedRepoConfig): Promise<boolean>;
 }

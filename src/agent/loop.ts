@@ -3,10 +3,11 @@ import { changedPaths } from '../git/read-files.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import { LspError } from '../lsp/types.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
-import { AgentError } from '../errors.js';
+import { AgentError, TaskFault } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import type { ChatMessage, ModelProvider, ToolCall } from '../model/types.js';
 import { type Allowance, createActionGate } from './approvals.js';
+import type { Permissions } from './permissions.js';
 import type { Conversation } from './conversation.js';
 import { ContextWindow } from './context-window.js';
 import type { AgentEvent, InstructionQuestion, TaskEnd, TaskIO } from './events.js';
@@ -15,7 +16,7 @@ import { clearJournal, readJournal } from './step-journal.js';
 import type { Tool, ToolContext, ToolResult } from './tool.js';
 import { toolDefinitions } from './tools/index.js';
 import { formatTranscript } from './transcript.js';
-import { type Generation, type PromptHistory, overflowError, runTurn, type TurnSetup } from './turn.js';
+import { EMPTY_ANSWER, type Generation, type PromptHistory, overflowError, runTurn, type TurnSetup } from './turn.js';
 import { validateArgs } from './validate-args.js';
 import { textProtocolRender } from './wire.js';
 import { worktreeChanges } from './worktree-changes.js';
@@ -30,6 +31,8 @@ export interface RunTaskOptions {
   io: TaskIO | undefined;
   /** Classes approved without asking (`--approve`). */
   approved: ReadonlySet<string>;
+  /** The config's permission rules. */
+  permissions: Permissions;
   numCtx: number;
   maxTurns: number;
   run: { timeoutMs: number; outputLimit: number };
@@ -37,6 +40,8 @@ export interface RunTaskOptions {
   emit: (event: AgentEvent) => void;
   /** A resumed task first completes a step a kill interrupted and reviews leftover changes. */
   resumed: boolean;
+  /** An instruction given with --resume: the model gets it once what was pending is settled. */
+  followUp?: string;
   /** The task's language servers (started lazily by the first question that needs one). */
   servers?: LanguageServers;
   /** Ctrl-C stops the generation in progress through it; the user then steers. */
@@ -59,6 +64,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     locality: options.provider.locality,
     io: options.io,
     approveEdits: options.approved.has('edit'),
+    permissions: options.permissions,
     emit,
     transcript: () => formatTranscript(conversation.messages.slice(task.noteFrom ?? 0)),
     servers: options.servers,
@@ -69,7 +75,9 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     signal: options.signal,
     run: options.run,
     servers: options.servers,
+    permissions: options.permissions,
     approve: createActionGate({
+      permissions: options.permissions,
       approved: options.approved,
       allowances,
       io: options.io,
@@ -95,13 +103,19 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
 
   if (options.resumed) {
     await finishInterruptedStep(options, stepContext, record);
-    await reviewLeftoverChanges(options, toolContext(''));
+    const leftover = await reviewLeftoverChanges(options, toolContext(''));
+    answerInterruptedCommand(options, leftover, record);
   }
   const pending = conversation.pendingCalls();
   let outcome = await runCalls(calls, pending.calls, toolContext(pending.explanation));
   const last = conversation.messages.at(-1);
   if (last?.role === 'tool' && last.toolName === 'finish') outcome = 'finished';
+  if (options.followUp) {
+    record({ role: 'user', content: options.followUp });
+    outcome = 'continue';
+  }
   const history: PromptHistory = { tokens: 0 };
+  let emptyAnswers = 0;
 
   for (let turn = 1; ; turn++) {
     if (outcome === 'repeating') {
@@ -151,6 +165,11 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       if (!steer) return 'interrupted';
       record({ role: 'user', content: steer });
       continue;
+    }
+    emptyAnswers = answer.problems.includes(EMPTY_ANSWER) ? emptyAnswers + 1 : 0;
+    if (emptyAnswers === 2) {
+      emit({ type: 'error', message: 'The model answered nothing, twice in a row; the task is stopped.', hint: `Resume it with an instruction: agent task --resume ${task.id} "..."` });
+      return 'failed';
     }
     record({
       role: 'assistant',
@@ -271,7 +290,7 @@ async function runCall(options: RunTaskOptions, call: ToolCall, ctx: ToolContext
   try {
     result = await tool.run(checked.args, ctx);
   } catch (error) {
-    if (options.signal.aborted) throw error;
+    if (options.signal.aborted || error instanceof TaskFault) throw error;
     const message = error instanceof Error ? error.message : String(error);
     const advice = error instanceof LspError ? ' Use grep and read_file instead.' : '';
     return fail(`${tool.name} failed: ${message}${advice}`);
@@ -304,9 +323,9 @@ async function proposeWorktreeChanges(
  * or edits made there by hand) are reviewed as hunks before the task goes on. Without a terminal
  * they are left alone and the task does not start: nothing is thrown away unasked.
  */
-async function reviewLeftoverChanges(options: RunTaskOptions, ctx: ToolContext): Promise<void> {
+async function reviewLeftoverChanges(options: RunTaskOptions, ctx: ToolContext): Promise<string | undefined> {
   const paths = await changedPaths(options.task.worktree);
-  if (paths.length === 0) return;
+  if (paths.length === 0) return undefined;
   if (!options.io && !options.approved.has('edit')) {
     throw new AgentError(`The task's worktree has changes that are not on its branch: ${paths.join(', ')}.`, {
       hint: `Review them in a terminal (agent task --resume ${options.task.id}), or commit or discard them in ${options.task.worktree}.`,
@@ -315,6 +334,24 @@ async function reviewLeftoverChanges(options: RunTaskOptions, ctx: ToolContext):
   options.emit({ type: 'notice', message: `The worktree has changes no step holds (${paths.join(', ')}): review them.` });
   const outcome = await proposeWorktreeChanges(ctx, 'review changes found in the worktree', paths);
   if (outcome) options.emit({ type: 'notice', message: outcome });
+  return outcome;
+}
+
+/**
+ * A command the task stopped at (while asking, while it ran, or before its changes were reviewed)
+ * is not run again on resume: it may have done its work, and a second run could do it twice. The
+ * model is told what it left in the worktree and may call it again.
+ */
+function answerInterruptedCommand(
+  options: RunTaskOptions,
+  leftover: string | undefined,
+  record: (message: ChatMessage) => void,
+): void {
+  const [first] = options.conversation.pendingCalls().calls;
+  if (!first || options.tools.find((tool) => tool.name === first.name)?.actionClass !== 'run') return;
+  const content = `Not run again: the task was stopped before this command's result was kept (it may or may not have run), so its output is lost. ${leftover ?? 'The worktree held no change of it.'} Call it again if you still need it.`;
+  options.emit({ type: 'tool_result', tool: first.name, content, isError: true });
+  record({ role: 'tool', toolName: first.name, content });
 }
 
 /** A step journaled before a kill is committed (or found committed) and its result recorded. */

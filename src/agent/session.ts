@@ -1,14 +1,16 @@
-import { existsSync } from 'node:fs';
-import { type Config, DEFAULT_CONTEXT_CAP, loadConfig, taskNumCtx } from '../config/load.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { type Config, loadConfig, taskNumCtx } from '../config/load.js';
 import { worktreesDir } from '../config/paths.js';
 import { AgentError } from '../errors.js';
+import { faultPoint } from '../fault.js';
 import { git } from '../git/exec.js';
 import { findTask } from '../git/find-task.js';
-import { openRepo, operationInProgress, type Repo, requireStartableHead, resolveCommit } from '../git/repo.js';
+import { openRepo, type Repo, requireNoOperation, requireStartableHead, resolveCommit } from '../git/repo.js';
 import { createTask } from '../git/task-branch.js';
 import { lockTask } from '../git/task-lock.js';
 import { loadTask, saveTask, type TaskRecord } from '../git/task-store.js';
-import { linkDependencyFolders, WORKTREE_CONFIG } from '../git/worktree.js';
+import { recordTrust, type UntrustedRepoConfig } from '../config/trust.js';
+import { linkDependencyFolders, WORKTREE_CONFIG, worktreeExists } from '../git/worktree.js';
 import { createProvider } from '../model/index.js';
 import { parseModelName } from '../model/model-name.js';
 import { ModelError, type ModelProvider } from '../model/types.js';
@@ -26,7 +28,11 @@ export interface Session {
   resumed: boolean;
   /** Releases the task's lock: one process at a time runs a task. */
   unlock: () => void;
+  /** What the user must be told before the task starts (a repository config not applied). */
+  notices: string[];
 }
+
+type OpenedSession = Omit<Session, 'notices'> & { notices?: string[] };
 
 export interface SessionRequest {
   cwd: string;
@@ -35,15 +41,42 @@ export interface SessionRequest {
   model?: string;
   base?: string;
   resume?: string;
+  /** Asks the person whether a repository config's settings may apply; absent without a terminal. */
+  trust?: (untrusted: UntrustedRepoConfig) => Promise<boolean>;
 }
 
 export async function openSession(request: SessionRequest): Promise<Session> {
   const repo = await openRepo(request.cwd);
-  const config = loadConfig(repo.root, request.model ? { model: request.model } : {});
-  return request.resume ? resumeSession(repo, config, request) : newSession(repo, config, request);
+  const { config, notices } = await settleConfig(repo.root, request);
+  const session = await (request.resume ? resumeSession(repo, config, request) : newSession(repo, config, request));
+  return { ...session, notices: [...notices, ...(session.notices ?? [])] };
 }
 
-async function newSession(repo: Repo, config: Config, request: SessionRequest): Promise<Session> {
+/**
+ * The config, with what the repository's config asks for beyond tightening applied only once the
+ * person agreed to that content of the file: asked once (the answer is remembered), refused
+ * without a terminal; either way the person is told what was left out.
+ */
+async function settleConfig(root: string, request: SessionRequest): Promise<{ config: Config; notices: string[] }> {
+  const flags = request.model ? { model: request.model } : {};
+  const config = loadConfig(root, flags);
+  const untrusted = config.untrusted;
+  if (!untrusted) return { config, notices: [] };
+  if (!untrusted.declined && request.trust) {
+    const agreed = await request.trust(untrusted);
+    recordTrust(untrusted.hash, agreed ? 'yes' : 'no', untrusted.file);
+    if (agreed) return { config: loadConfig(root, flags), notices: [] };
+  }
+  const why = untrusted.declined
+    ? 'you said no to this content of the file earlier (a change to it asks again)'
+    : request.trust
+      ? 'you said no'
+      : 'there is no terminal to ask (run the task in a terminal to agree, or put them in your own config)';
+  const wants = untrusted.wants.map((want) => `\n  • ${want}`).join('');
+  return { config, notices: [`Not applied from ${untrusted.file}, because ${why}:${wants}`] };
+}
+
+async function newSession(repo: Repo, config: Config, request: SessionRequest): Promise<OpenedSession> {
   const instruction = request.instruction?.trim();
   if (!instruction) {
     throw new AgentError('The task needs an instruction.', {
@@ -63,18 +96,28 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
     locality: provider.locality,
     worktreesDir: worktreesDir(repo.root, repo.commonDir),
   });
+  faultPoint('task:created');
   task.numCtx = numCtx;
   // A model that says it has no tool calling gets its tools described in the prompt instead.
   if (info.capabilities.length > 0 && !info.capabilities.includes('tools')) task.toolProtocol = 'text';
   saveTask(repo.commonDir, task);
   const unlock = lockTask(repo.commonDir, task.id);
-  const conversation = Conversation.open(repo.commonDir, task.id);
-  conversation.append({ role: 'system', content: SYSTEM_PROMPT });
-  conversation.append({ role: 'user', content: instruction });
+  const conversation = openConversation(repo.commonDir, task);
   return { repo, config, task, provider, conversation, numCtx, resumed: false, unlock };
 }
 
-async function resumeSession(repo: Repo, config: Config, request: SessionRequest): Promise<Session> {
+/**
+ * The task's conversation, which opens with the system prompt and the instruction. A task killed
+ * before both were written gets what is missing on resume: it goes on knowing what it is for.
+ */
+function openConversation(commonDir: string, task: TaskRecord): Conversation {
+  const conversation = Conversation.open(commonDir, task.id);
+  if (conversation.messages.length === 0) conversation.append({ role: 'system', content: SYSTEM_PROMPT });
+  if (conversation.messages.length === 1) conversation.append({ role: 'user', content: task.instruction });
+  return conversation;
+}
+
+async function resumeSession(repo: Repo, config: Config, request: SessionRequest): Promise<OpenedSession> {
   const found = findTask(repo.commonDir, request.resume ?? '');
   if (found.status === 'merged' || found.status === 'aborted') {
     throw new AgentError(`Task ${found.id} is ${found.status}: there is nothing to resume.`, {
@@ -97,17 +140,17 @@ async function resumeLocked(
   request: SessionRequest,
   task: TaskRecord,
   unlock: () => void,
-): Promise<Session> {
+): Promise<OpenedSession> {
   const model = request.model ?? task.models.at(-1) ?? config.model;
   const provider = await connect({ ...config, model }, request.model !== undefined || task.locality === 'remote');
   const info = await provider.info().catch(rethrowModelError);
   if (info.capabilities.length > 0) task.toolProtocol = info.capabilities.includes('tools') ? 'native' : 'text';
+  // A task killed right after it was made has no num_ctx yet: it gets the one it would have had.
+  task.numCtx ??= taskNumCtx(config.contextWindow, info.contextLength);
   const name = `${provider.provider}/${provider.model}`;
   if (!task.models.includes(name)) task.models.push(name);
-  await ensureWorktree(repo, task);
-  const conversation = Conversation.open(repo.commonDir, task.id);
-  const followUp = request.instruction?.trim();
-  if (followUp) conversation.append({ role: 'user', content: followUp });
+  const remade = await ensureWorktree(repo, task);
+  const conversation = openConversation(repo.commonDir, task);
   task.status = 'active';
   saveTask(repo.commonDir, task);
   return {
@@ -116,8 +159,11 @@ async function resumeLocked(
     task,
     provider,
     conversation,
-    numCtx: task.numCtx ?? DEFAULT_CONTEXT_CAP,
+    numCtx: task.numCtx,
     resumed: true,
+    notices: remade
+      ? [`The worktree ${task.worktree} had been deleted by hand; it was made again from ${task.branch}, which holds every step.`]
+      : [],
     unlock,
   };
 }
@@ -127,15 +173,12 @@ async function startingPoint(repo: Repo, base: string | undefined): Promise<{ re
     const head = await requireStartableHead(repo);
     return { ref: head.branch, commit: head.commit };
   }
-  const busy = operationInProgress(repo.gitDir);
-  if (busy) {
-    throw new AgentError(`A ${busy} is in progress in ${repo.root}.`, {
-      hint: `Finish or abort it (git ${busy} --abort) before starting a task.`,
-    });
-  }
+  requireNoOperation(repo, 'start the task again');
   const commit = await resolveCommit(repo, base);
   const full = await git(['rev-parse', '--symbolic-full-name', base], { cwd: repo.root, okCodes: [128] });
-  const ref = full.stdout.trim().startsWith('refs/heads/') ? full.stdout.trim().slice('refs/heads/'.length) : base;
+  const name = full.stdout.trim();
+  // HEAD moves: a task started from a detached HEAD records the commit it started from.
+  const ref = name.startsWith('refs/heads/') ? name.slice('refs/heads/'.length) : /^(HEAD|@)/.test(base) ? commit.slice(0, 12) : base;
   return { ref, commit };
 }
 
@@ -184,9 +227,17 @@ function rethrowModelError(error: unknown): never {
   throw error;
 }
 
-/** A worktree deleted by hand is made again from the task branch, which holds every step. */
-async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<void> {
-  if (existsSync(task.worktree)) return;
+/**
+ * A worktree deleted by hand is made again from the task branch, which holds every step. True
+ * when it had to be made again.
+ */
+async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<boolean> {
+  if (worktreeExists(task.worktree)) return false;
+  if (existsSync(task.worktree) && readdirSync(task.worktree).length > 0) {
+    throw new AgentError(`${task.worktree}, the worktree of task ${task.id}, is no longer a git worktree (its .git file is gone).`, {
+      hint: `Move that folder away (anything in it that is not on ${task.branch} is not part of the task), then run agent task --resume ${task.id} again: it makes the worktree again from the branch.`,
+    });
+  }
   await git(['worktree', 'prune'], { cwd: repo.root });
   const branch = await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}`], {
     cwd: repo.root,
@@ -201,4 +252,5 @@ async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<void> {
     cwd: repo.root,
   });
   await linkDependencyFolders(repo, task.worktree);
+  return true;
 }

@@ -10,6 +10,7 @@ import type { LanguageServers } from '../lsp/registry.js';
 import type { Locality } from '../model/types.js';
 import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, openDiagnosticsView } from './diagnostics-view.js';
 import type { AgentEvent, HunkDecision, TaskIO } from './events.js';
+import type { Permissions } from './permissions.js';
 import { clearJournal, type StepJournal, writeJournal } from './step-journal.js';
 import { describeOutcome, nothingApplied, type Refusal } from './step-outcome.js';
 import type { Proposal, ProposalOutcome } from './tool.js';
@@ -26,8 +27,10 @@ export interface StepContext {
   model: string;
   locality: Locality;
   io: TaskIO | undefined;
-  /** `--approve edit`: every hunk staged without asking. */
+  /** `--approve edit`: every hunk staged without asking (except in files the config denies). */
   approveEdits: boolean;
+  /** The config's edit rules: per file, staged without asking, asked, or refused unasked. */
+  permissions: Permissions;
   emit: (event: AgentEvent) => void;
   /** The conversation since the last step, as text for the step's git note. */
   transcript: () => string;
@@ -68,6 +71,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
 
   const view = await diagnosticsView(ctx, changes);
   const proposed = await view.compare(new Map(changes.map((c) => [c.path, c.kind === 'delete' ? null : c.newContent])));
+  faultPoint('step:diagnosed');
   const decisions = await decide(ctx, changes, notesFor(proposed, changes));
   const approvedFiles: ApprovedFile[] = [];
   const refusals: Refusal[] = [];
@@ -224,16 +228,33 @@ function notesFor(delta: DiagnosticsDelta, changes: FileChange[]): (path: string
   };
 }
 
+/**
+ * The decision on every hunk: the config's edit rules per file first (a deny refuses, an allow
+ * stages without asking), then --approve edit, then the person; without a terminal, a refusal.
+ */
 async function decide(ctx: StepContext, changes: FileChange[], notes: (path: string) => string[]): Promise<HunkDecision[]> {
-  const all = (approved: boolean, reason?: string): HunkDecision[] =>
-    changes.flatMap((change) => change.hunks.map((hunk) => ({ path: change.path, hunk, approved, reason })));
-  if (ctx.approveEdits) return all(true);
-  if (!ctx.io) {
-    const reason = 'there is no terminal to ask, and --approve does not include edit';
-    ctx.emit({ type: 'notice', message: `Edit refused: ${reason}.` });
-    return all(false, reason);
+  const all = (change: FileChange, approved: boolean, reason?: string): HunkDecision[] =>
+    change.hunks.map((hunk) => ({ path: change.path, hunk, approved, reason }));
+  const decided: HunkDecision[] = [];
+  const asked: FileChange[] = [];
+  for (const change of changes) {
+    const verdict = ctx.permissions.verdict('edit', change.path);
+    if (verdict.decision === 'deny') {
+      ctx.emit({ type: 'notice', message: `Edit of ${change.path} refused: ${verdict.reason}.` });
+      decided.push(...all(change, false, verdict.reason));
+    } else if (verdict.decision === 'allow' || ctx.approveEdits) {
+      if (verdict.decision === 'allow') ctx.emit({ type: 'notice', message: `${change.path}: staged without asking (the config allows editing it).` });
+      decided.push(...all(change, true));
+    } else if (!ctx.io) {
+      const reason = 'there is no terminal to ask, and --approve does not include edit';
+      ctx.emit({ type: 'notice', message: `Edit of ${change.path} refused: ${reason}.` });
+      decided.push(...all(change, false, reason));
+    } else {
+      asked.push(change);
+    }
   }
-  return ctx.io.reviewHunks(changes, notes);
+  if (asked.length === 0 || !ctx.io) return decided;
+  return [...decided, ...(await ctx.io.reviewHunks(asked, notes))];
 }
 
 /** Whether an approved hunk is one the model proposed (or a split part of one), not edited by the user. */

@@ -51,22 +51,39 @@ export function formatToolResult(name: string, content: string): string {
  * What counts: everything in `<tool_call>` tags; a fenced JSON block with the shape of a call; a
  * bare JSON object with the shape of a call and a known tool name (so a package.json snippet in
  * prose is never a call). Text after a `<tool_result` the model wrote itself is ignored: those
- * results are invented, and calls made after them rest on invented results.
+ * results are invented, and calls made after them rest on invented results; a problem says so.
+ * Only the first MAX_CALLS calls are returned, with a problem counting the rest.
  */
 export function parseTextToolCalls(text: string, toolNames: readonly string[]): TextToolCalls {
   const calls: ToolCall[] = [];
   const problems: string[] = [];
+  if (INVENTED_RESULT.test(text)) problems.push(INVENTED_PROBLEM);
   for (const found of scan(text, toolNames)) {
     calls.push(...found.calls);
     problems.push(...found.problems);
   }
-  if (problems.length <= MAX_PROBLEMS) return { calls, problems };
+  if (calls.length > MAX_CALLS) problems.unshift(tooManyCalls(calls.length));
+  const read = calls.slice(0, MAX_CALLS);
+  if (problems.length <= MAX_PROBLEMS) return { calls: read, problems };
   const more = problems.length - MAX_PROBLEMS;
-  return { calls, problems: [...problems.slice(0, MAX_PROBLEMS), `...and ${more} more malformed tool calls.`] };
+  return { calls: read, problems: [...problems.slice(0, MAX_PROBLEMS), `...and ${more} more malformed tool calls.`] };
 }
 
 /** More messages than this would only fill the model's context with the same advice. */
 const MAX_PROBLEMS = 5;
+
+/**
+ * More calls than this in one answer is a generation running away (small models repeat until a
+ * limit), not a plan: the rest are not run, each of them an action the user might be asked about.
+ */
+export const MAX_CALLS = 25;
+
+export const tooManyCalls = (count: number): string =>
+  `Your answer held ${count} tool calls; only the first ${MAX_CALLS} were read, the other ${count - MAX_CALLS} were not run. Make at most ${MAX_CALLS} calls in one answer, and the next ones after reading their results.`;
+
+/** The model wrote a result itself: told so, since what it based on that result was dropped. */
+const INVENTED_PROBLEM =
+  'Your answer contains a <tool_result> you wrote yourself: it was ignored, and so was everything after it, tool calls included. Results come only from the tools, in the next message: end your answer after your tool calls.';
 
 /**
  * The answer's prose for showing: without the call spans (and anything after an invented

@@ -1,5 +1,6 @@
 import type { LanguageServers } from '../lsp/registry.js';
 import type { ParameterSchema } from '../model/types.js';
+import type { Permissions } from './permissions.js';
 
 /**
  * The contract between the loop and a tool. A tool never prompts and never writes a file itself:
@@ -25,6 +26,10 @@ export interface ActionRequest {
   tool: string;
   /** What is read or run, shown to the user: a path, a pattern, a command line. */
   subject: string;
+  /** The path a read touches ('.' for everything), matched against the config's path patterns. */
+  path?: string;
+  /** Shown to the person above the question: why this one is asked although a rule allows it. */
+  warning?: string;
 }
 
 export type ActionDecision =
@@ -59,6 +64,8 @@ export interface ToolContext {
   approve(request: ActionRequest): Promise<ActionDecision>;
   propose(proposal: Proposal): Promise<ProposalOutcome>;
   run: { timeoutMs: number; outputLimit: number };
+  /** The config's permission rules: edits of denied files are refused before anything is read. */
+  permissions: Permissions;
   /** The task's language servers; undefined where none may run (the symbol tools then say so). */
   servers?: LanguageServers;
 }

@@ -1,7 +1,7 @@
 import { type ChatMessage, ModelError, type ModelProvider, type ToolCall, type ToolDefinition } from '../model/types.js';
 import type { ContextWindow } from './context-window.js';
 import type { AgentEvent } from './events.js';
-import { parseTextToolCalls } from './text-tools.js';
+import { MAX_CALLS, parseTextToolCalls, tooManyCalls } from './text-tools.js';
 
 /**
  * One model turn: the prompt fitted into the context window, the request, the answer streamed to
@@ -169,10 +169,17 @@ async function stream(setup: TurnSetup, messages: ChatMessage[], signal: AbortSi
       return { kind: 'error', error: event.error };
     }
   }
-  if (calls.length > 0) return { kind: 'answer', text, calls, textCalls: false, problems: [] };
+  if (calls.length > 0) {
+    const problems = calls.length > MAX_CALLS ? [tooManyCalls(calls.length)] : [];
+    return { kind: 'answer', text, calls: calls.slice(0, MAX_CALLS), textCalls: false, problems };
+  }
+  if (text.trim() === '') return { kind: 'answer', text, calls: [], textCalls: false, problems: [EMPTY_ANSWER] };
   const written = parseTextToolCalls(text, setup.toolNames);
   return { kind: 'answer', text, calls: written.calls, textCalls: written.calls.length > 0, problems: written.problems };
 }
+
+/** What a model that answered nothing is told; two in a row stop the task (see the loop). */
+export const EMPTY_ANSWER = 'Your answer was empty. Call a tool to go on, or call finish with a summary of what you did.';
 
 /** A ModelError for a turn that could not even be sent. */
 export const overflowError = (tokens: number, budget: number, numCtx: number): ModelError =>

@@ -31,16 +31,26 @@ export function validateArgs(schema: ParameterSchema, raw: unknown, toolName?: s
     if (coerced === undefined) problems.push(`"${name}" must be ${article(property.type)}, got ${describe(v)}`);
     else args[name] = coerced;
   }
-  for (const name of Object.keys(given)) {
-    if (name in schema.properties) continue;
+  const unknown = Object.keys(given).filter((name) => !(name in schema.properties));
+  for (const name of unknown.slice(0, MAX_UNKNOWN)) {
     const near = closestName(name, Object.keys(schema.properties));
-    problems.push(`unknown argument "${name}"${near ? ` (did you mean "${near}"?)` : ''}`);
+    problems.push(`unknown argument "${name.slice(0, 60)}"${near ? ` (did you mean "${near}"?)` : ''}`);
   }
+  if (unknown.length > MAX_UNKNOWN) problems.push(`${unknown.length - MAX_UNKNOWN} more unknown arguments`);
   if (problems.length > 0) {
-    return { ok: false, error: `Invalid arguments: ${problems.join('; ')}. Expected: ${shape}` };
+    // Providers turn arguments that do not parse into {}: "missing" alone would send the model
+    // looking for an argument it did write.
+    const none = Object.keys(given).length === 0 ? ` ${NO_ARGUMENTS}` : '';
+    return { ok: false, error: `Invalid arguments: ${problems.join('; ')}.${none} Expected: ${shape}` };
   }
   return { ok: true, args };
 }
+
+/** Listing more would fill the model's context with names it made up, not help it. */
+const MAX_UNKNOWN = 5;
+
+const NO_ARGUMENTS =
+  'The call came with no arguments at all: if you wrote some, they were not a valid JSON object (double quotes, no trailing commas).';
 
 /** `read_file({"path": string, "start_line"?: integer})`: the shape quoted in every error. */
 export function callShape(schema: ParameterSchema, toolName = ''): string {

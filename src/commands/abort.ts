@@ -14,6 +14,8 @@ export async function abortCommand(query: string, options: { json?: boolean }): 
     return;
   }
   process.stdout.write(
-    `Aborted task ${task.id}: removed its worktree and ${task.branch}. Its history is kept at ${abortedRef(task.id)} (git log ${abortedRef(task.id)}).\n`,
+    tip
+      ? `Aborted task ${task.id}: removed its worktree and ${task.branch}. Its history is kept at ${abortedRef(task.id)} (git log ${abortedRef(task.id)}).\n`
+      : `Aborted task ${task.id}: its branch ${task.branch} had been deleted already, so there was no history to keep.\n`,
   );
 }

@@ -1,6 +1,7 @@
 import { gitOut } from '../git/exec.js';
 import { openRepo } from '../git/repo.js';
 import { loadTasks, type TaskRecord } from '../git/task-store.js';
+import { worktreeExists } from '../git/worktree.js';
 
 export interface ListOptions {
   json?: boolean;
@@ -17,6 +18,8 @@ export interface TaskSummary {
   instruction: string;
   createdAt: string;
   worktree: string;
+  /** An open task whose worktree was deleted by hand (`agent task --resume` makes it again). */
+  worktreeMissing: boolean;
 }
 
 export function age(iso: string, now = Date.now()): string {
@@ -45,6 +48,7 @@ export async function listTasks(cwd: string): Promise<TaskSummary[]> {
     instruction: task.instruction,
     createdAt: task.createdAt,
     worktree: task.worktree,
+    worktreeMissing: (task.status === 'active' || task.status === 'ready') && !worktreeExists(task.worktree),
   }));
 }
 
@@ -66,4 +70,9 @@ export async function listCommand(options: ListOptions): Promise<void> {
   for (const row of rows) {
     process.stdout.write(`${row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ')}\n`);
   }
+  for (const task of tasks.filter((t) => t.worktreeMissing)) process.stderr.write(`${missingWorktreeNote(task)}\n`);
 }
+
+/** What to say of an open task whose worktree was deleted by hand. */
+export const missingWorktreeNote = (task: { id: string; branch: string; worktree: string }): string =>
+  `Task ${task.id}: its worktree ${task.worktree} was deleted by hand; agent task --resume ${task.id} makes it again from ${task.branch}, which holds every step.`;

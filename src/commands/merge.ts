@@ -28,6 +28,10 @@ export async function mergeCommand(query: string, options: MergeOptions): Promis
     const leftovers = await changedPaths(task.worktree);
     if (leftovers.length) worktree = `kept: it has changes no step holds (${leftovers.join(', ')})`;
     else await removeTaskWorktree(repo, task.worktree);
+  } else {
+    // Deleted by hand: git is told to forget it.
+    await removeTaskWorktree(repo, task.worktree);
+    worktree = 'was already deleted by hand';
   }
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ task: task.id, branch: task.branch, ...result, worktree })}\n`);

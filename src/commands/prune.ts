@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { git } from '../git/exec.js';
 import { openRepo } from '../git/repo.js';
 import { loadTasks, taskDir } from '../git/task-store.js';
-import { removeTaskWorktree } from '../git/worktree.js';
+import { removeTaskWorktree, worktreeExists } from '../git/worktree.js';
+import { missingWorktreeNote } from './list.js';
 
 export interface PruneReport {
   removedWorktrees: string[];
   clearedState: string[];
   /** Open tasks whose worktree was deleted by hand: `agent task --resume` makes it again. */
-  missingWorktrees: string[];
+  missingWorktrees: { id: string; branch: string; worktree: string }[];
 }
 
 /**
@@ -23,7 +24,9 @@ export async function pruneTasks(cwd: string): Promise<PruneReport> {
   for (const task of loadTasks(repo.commonDir)) {
     const done = task.status === 'merged' || task.status === 'aborted';
     if (!done) {
-      if (!existsSync(task.worktree)) report.missingWorktrees.push(task.id);
+      if (!worktreeExists(task.worktree)) {
+        report.missingWorktrees.push({ id: task.id, branch: task.branch, worktree: task.worktree });
+      }
       continue;
     }
     if (existsSync(task.worktree)) {
@@ -49,9 +52,7 @@ export async function pruneCommand(options: { json?: boolean }): Promise<void> {
   const lines = [
     ...report.removedWorktrees.map((path) => `removed worktree ${path}`),
     ...report.clearedState.map((id) => `cleared the conversation of finished task ${id}`),
-    ...report.missingWorktrees.map(
-      (id) => `task ${id}: its worktree was deleted by hand; agent task --resume ${id} makes it again`,
-    ),
+    ...report.missingWorktrees.map(missingWorktreeNote),
   ];
   process.stdout.write(`${lines.length ? lines.join('\n') : 'Nothing to prune.'}\n`);
 }

@@ -3,6 +3,7 @@ import { findTask } from '../git/find-task.js';
 import { openRepo } from '../git/repo.js';
 import { tipRef } from '../git/task-refs.js';
 import type { TaskRecord } from '../git/task-store.js';
+import { worktreeExists } from '../git/worktree.js';
 import { type AuditedCommit, AUDIT_LOG_FORMAT, parseAuditLog } from '../git/trailers.js';
 import { createColors } from '../ui/color.js';
 import { page } from '../ui/pager.js';
@@ -17,6 +18,8 @@ export interface TaskReview {
   commits: AuditedCommit[];
   /** The diff of the task against its base: a diffstat with --stat, the whole diff otherwise. */
   diff: string;
+  /** An open task whose worktree was deleted by hand (`agent task --resume` makes it again). */
+  worktreeMissing: boolean;
 }
 
 /** A task's record, its commits with their trailers, and its diff against the commit it started from. */
@@ -30,7 +33,8 @@ export async function reviewTask(cwd: string, query: string, options: { stat?: b
     gitOut(['log', '--reverse', AUDIT_LOG_FORMAT, range], { cwd: repo.root }),
     gitOut(['diff', color, options.stat ? '--stat' : '--patch', task.base.commit, tip, '--'], { cwd: repo.root }),
   ]);
-  return { task, commits: parseAuditLog(log), diff };
+  const open = task.status === 'active' || task.status === 'ready';
+  return { task, commits: parseAuditLog(log), diff, worktreeMissing: open && !worktreeExists(task.worktree) };
 }
 
 export async function showCommand(query: string, options: ShowOptions): Promise<void> {
@@ -44,7 +48,13 @@ export async function showCommand(query: string, options: ShowOptions): Promise<
   const out: string[] = [
     `${c.bold(`task ${task.id}`)} · ${task.status} · ${task.steps} step${task.steps === 1 ? '' : 's'} · ${task.models.join(', ')} (${task.locality})`,
     `branch ${task.branch}  base ${task.base.ref} (${task.base.commit.slice(0, 8)})`,
-    `worktree ${task.worktree}`,
+    `worktree ${task.worktree}${
+      review.worktreeMissing
+        ? c.yellow(` (deleted by hand: agent task --resume ${task.id} makes it again from ${task.branch}, which holds every step)`)
+        : worktreeExists(task.worktree)
+          ? ''
+          : c.dim(' (removed)')
+    }`,
     '',
     ...task.instruction.split('\n').map((line) => `    ${line}`),
     '',

@@ -1,11 +1,14 @@
 import type { TaskEnd } from '../agent/events.js';
 import { runTask } from '../agent/loop.js';
 import { Generation } from '../agent/turn.js';
+import { Permissions } from '../agent/permissions.js';
 import { openSession } from '../agent/session.js';
 import { tools } from '../agent/tools/index.js';
-import { AgentError } from '../errors.js';
+import { AgentError, isDiskFull } from '../errors.js';
 import { saveTask } from '../git/task-store.js';
+import { worktreeExists } from '../git/worktree.js';
 import { createColors } from '../ui/color.js';
+import { createTaskStop, diskFullError } from './task-stop.js';
 import { createJsonView, createTaskView } from '../ui/task-view.js';
 import { createTerminalIO, isPromptCancelled } from '../ui/terminal-io.js';
 
@@ -36,17 +39,22 @@ export function parseApprove(value: string | undefined): Set<string> {
 
 export async function taskCommand(instruction: string | undefined, options: TaskOptions): Promise<void> {
   const approved = parseApprove(options.approve);
+  const promptStream = options.json ? process.stderr : process.stdout;
+  const io = process.stdin.isTTY && promptStream.isTTY ? createTerminalIO(promptStream) : undefined;
   const session = await openSession({
     cwd: process.cwd(),
     instruction,
     model: options.model,
     base: options.base,
     resume: options.resume,
+    trust: io?.trustRepoConfig,
+  }).catch((error: unknown) => {
+    // Ctrl-C at the question about the repository's config: nothing has started yet.
+    if (isPromptCancelled(error)) throw new AgentError('Interrupted.', { kind: 'interrupted' });
+    throw error;
   });
   const { task, provider, repo } = session;
   const view = options.json ? createJsonView(process.stdout) : createTaskView(process.stdout, createColors(process.stdout), process.stdout.isTTY === true);
-  const promptStream = options.json ? process.stderr : process.stdout;
-  const io = process.stdin.isTTY && promptStream.isTTY ? createTerminalIO(promptStream) : undefined;
 
   const { createLanguageServers } = await import('../lsp/registry.js');
   const servers = createLanguageServers({
@@ -65,6 +73,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
     controller.abort();
   };
   process.on('SIGINT', onInterrupt);
+  const stop = createTaskStop(task);
 
   view({
     type: 'task_start',
@@ -76,38 +85,66 @@ export async function taskCommand(instruction: string | undefined, options: Task
     numCtx: session.numCtx,
     resumed: session.resumed,
   });
+  for (const message of session.notices) view({ type: 'notice', message });
   if (task.toolProtocol === 'text') {
     view({ type: 'notice', message: `${provider.model} does not call tools natively: its tools are described in the prompt.` });
   }
   let end: TaskEnd;
+  let stoppedBy: AgentError | undefined;
   try {
     end = await runTask({
       commonDir: repo.commonDir,
       task,
       provider,
       conversation: session.conversation,
-      tools,
+      tools: stop.guard(tools),
       io,
       approved,
+      permissions: new Permissions(session.config.permissions),
       numCtx: session.numCtx,
       maxTurns: options.maxSteps,
       run: session.config.run,
       signal: controller.signal,
       emit: view,
       resumed: session.resumed,
+      followUp: session.resumed ? instruction?.trim() || undefined : undefined,
       servers,
       generation,
     });
   } catch (error) {
-    if (!isPromptCancelled(error) && !controller.signal.aborted) throw error;
-    end = 'interrupted';
+    const fault = stop.explain(error);
+    if (fault) {
+      view({ type: 'error', message: fault.message, hint: fault.hint });
+      stoppedBy = fault;
+      end = 'failed';
+    } else if (!isPromptCancelled(error) && !controller.signal.aborted) {
+      throw error;
+    } else {
+      end = 'interrupted';
+    }
   } finally {
     process.off('SIGINT', onInterrupt);
     await servers.shutdownAll();
     session.unlock();
   }
   if (end === 'finished') task.status = 'ready';
-  saveTask(repo.commonDir, task);
+  try {
+    saveTask(repo.commonDir, task);
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    // Said once: a task the disk stopped fails to save its state too.
+    if (!stoppedBy || !isDiskFull(stoppedBy)) {
+      const fault = diskFullError(task, error);
+      view({ type: 'error', message: fault.message, hint: fault.hint });
+    }
+    end = 'failed';
+  }
+  if (end === 'finished' && !worktreeExists(task.worktree)) {
+    view({
+      type: 'notice',
+      message: `The worktree ${task.worktree} was deleted while the task ran; every step is on ${task.branch}, and agent task --resume ${task.id} makes the worktree again.`,
+    });
+  }
   view({ type: 'done', status: end });
   if (!options.json) {
     const next =

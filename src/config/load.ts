@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
+import type { PermissionRule } from '../agent/permissions.js';
 import { userConfigDir } from './paths.js';
+import { contentHash, splitRepoLayer, trustAnswer, type UntrustedRepoConfig } from './trust.js';
 import { type ConfigLayer, type LspEntry, type ProviderConfig, validateConfig } from './validate.js';
 
 export interface Config {
@@ -11,6 +13,10 @@ export interface Config {
   run: { timeoutMs: number; outputLimit: number };
   /** Language servers named or turned off, per language. */
   lsp: Record<string, LspEntry>;
+  /** The permission rules of every layer, user's first. */
+  permissions: PermissionRule[];
+  /** What the repository's config asks for that the user has not agreed to: not applied. */
+  untrusted?: UntrustedRepoConfig;
 }
 
 export const DEFAULT_MODEL = 'ollama/qwen2.5-coder:7b';
@@ -31,25 +37,26 @@ const DEFAULTS: Config = {
   contextWindow: undefined,
   run: { timeoutMs: 120_000, outputLimit: 30_000 },
   lsp: {},
+  permissions: [],
 };
 
-function readLayer(file: string, problems: string[]): ConfigLayer {
+function readLayer(file: string, problems: string[]): { layer: ConfigLayer; text: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return {};
+    return { layer: {}, text: '' };
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
     problems.push(`${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-    return {};
+    return { layer: {}, text };
   }
   const result = validateConfig(raw, file);
   problems.push(...result.problems);
-  return result.layer;
+  return { layer: result.layer, text };
 }
 
 function merge(into: Config, layer: ConfigLayer): Config {
@@ -69,35 +76,37 @@ function merge(into: Config, layer: ConfigLayer): Config {
       outputLimit: layer.run?.outputLimit ?? into.run.outputLimit,
     },
     lsp: { ...into.lsp, ...layer.lsp },
+    permissions: [...into.permissions, ...(layer.permissions ?? [])],
   };
 }
-
-const onlyTurnedOff = (lsp: Record<string, LspEntry> | undefined): Record<string, LspEntry> =>
-  Object.fromEntries(Object.entries(lsp ?? {}).filter(([, entry]) => entry === false));
 
 /**
  * Built-in defaults < user (`$XDG_CONFIG_HOME/hunkwise/config.json`) < repository
  * (`.hunkwise/config.json`) < environment (`OLLAMA_HOST`, `HUNKWISE_MODEL`) < flags. Every problem
- * of every file is reported at once. A repository's file may not name providers, nor a language
- * server program (it may turn one off): a cloned repository must not be able to send the code
- * somewhere else or run a program of its choosing.
+ * of every file is reported at once. Of a repository's file, what would loosen permissions, name
+ * a provider or name a program to run applies only once the user agreed to that content (see
+ * trust.ts); until then it is left out and described in `untrusted`. A provider is never declared
+ * local there: a cloned repository must not be able to send the code somewhere unnoticed.
  */
 export function loadConfig(repoRoot: string | undefined, flags: ConfigLayer = {}, env = process.env): Config {
   const problems: string[] = [];
-  let config = merge(DEFAULTS, readLayer(join(userConfigDir(env), 'config.json'), problems));
+  const userFile = join(userConfigDir(env), 'config.json');
+  let config = merge(DEFAULTS, readLayer(userFile, problems).layer);
+  let untrusted: UntrustedRepoConfig | undefined;
   if (repoRoot) {
     const file = join(repoRoot, '.hunkwise', 'config.json');
-    const repoLayer = readLayer(file, problems);
-    const userFile = join(userConfigDir(env), 'config.json');
-    if (repoLayer.providers) {
-      problems.push(`${file}: providers: a repository's config may not set providers; set them in ${userFile}`);
-    }
-    for (const [language, entry] of Object.entries(repoLayer.lsp ?? {})) {
-      if (entry !== false) {
-        problems.push(`${file}: lsp.${language}: a repository's config may not name a program to run; name it in ${userFile}`);
+    const { layer, text } = readLayer(file, problems);
+    for (const [name, provider] of Object.entries(layer.providers ?? {})) {
+      if (provider.local !== undefined) {
+        problems.push(`${file}: providers.${name}.local: only your own config may declare a provider local; declare it in ${userFile}`);
+        delete provider.local;
       }
     }
-    config = merge(config, { ...repoLayer, providers: undefined, lsp: onlyTurnedOff(repoLayer.lsp) });
+    const { tightening, wants } = splitRepoLayer(layer);
+    const hash = contentHash(text);
+    const answer = wants.length > 0 ? trustAnswer(hash, env) : undefined;
+    if (wants.length > 0 && answer !== 'yes') untrusted = { file, hash, wants, declined: answer === 'no' };
+    config = merge(config, untrusted ? tightening : layer);
   }
   const fromEnv: ConfigLayer = {};
   if (env.HUNKWISE_MODEL) fromEnv.model = env.HUNKWISE_MODEL;
@@ -109,5 +118,5 @@ export function loadConfig(repoRoot: string | undefined, flags: ConfigLayer = {}
       kind: 'usage',
     });
   }
-  return config;
+  return untrusted ? { ...config, untrusted } : config;
 }

@@ -1,3 +1,5 @@
+import { CLASS_WIDE, DECISIONS, type Decision, PERMISSION_CLASSES, type PermissionClass, type PermissionRule } from '../agent/permissions.js';
+
 /**
  * The configuration's shape, checked by a pure function that reports every problem at once with
  * the file and the key, so a user fixes them in one go.
@@ -25,12 +27,14 @@ export interface ConfigLayer {
   providers?: Record<string, ProviderConfig>;
   contextWindow?: number;
   run?: { timeout?: number; outputLimit?: number };
+  /** `permissions`, as rules in the order written, each naming its file. */
+  permissions?: PermissionRule[];
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const KEYS = ['model', 'providers', 'contextWindow', 'run', 'lsp'];
+const KEYS = ['model', 'providers', 'contextWindow', 'permissions', 'run', 'lsp'];
 
 const isStrings = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
@@ -87,6 +91,7 @@ export function validateConfig(raw: unknown, source: string): { layer: ConfigLay
     }
   }
   if (raw.lsp !== undefined) layer.lsp = validateLsp(raw.lsp, problem);
+  if (raw.permissions !== undefined) layer.permissions = validatePermissions(raw.permissions, source, problem);
   return { layer, problems };
 }
 
@@ -144,4 +149,40 @@ function validateLsp(raw: unknown, problem: (key: string, text: string) => void)
     lsp[language] = entry;
   }
   return lsp;
+}
+
+const isDecision = (value: unknown): value is Decision => DECISIONS.includes(value as Decision);
+
+/**
+ * `permissions`: per class, one decision for the whole class, or patterns → decision with `"*"`
+ * for the rest: `{ "read": "allow", "run": { "npm test *": "allow", "git push *": "deny" } }`.
+ */
+function validatePermissions(raw: unknown, source: string, problem: (key: string, text: string) => void): PermissionRule[] {
+  const rules: PermissionRule[] = [];
+  const example = '{ "read": "allow", "run": { "npm test *": "allow", "git push *": "deny" } }';
+  if (!isRecord(raw)) {
+    problem('permissions', `must be an object: ${example}`);
+    return rules;
+  }
+  for (const [cls, value] of Object.entries(raw)) {
+    const key = `permissions.${cls}`;
+    if (!PERMISSION_CLASSES.includes(cls as PermissionClass)) {
+      problem(key, `unknown class (the classes are ${PERMISSION_CLASSES.join(', ')})`);
+      continue;
+    }
+    const entries = typeof value === 'string' ? [[CLASS_WIDE, value] as const] : isRecord(value) ? Object.entries(value) : undefined;
+    if (!entries) {
+      problem(key, `must be "allow", "ask" or "deny", or an object of patterns: ${example}`);
+      continue;
+    }
+    for (const [pattern, decision] of entries) {
+      const where = typeof value === 'string' ? key : `${key}["${pattern}"]`;
+      if (!isDecision(decision)) problem(where, 'must be "allow", "ask" or "deny"');
+      else if (pattern.trim() === '') problem(where, 'the pattern is empty');
+      else if (cls !== 'run' && (pattern.startsWith('/') || pattern.split('/').includes('..'))) {
+        problem(where, 'a path pattern is relative to the repository root, e.g. "src/**" or "*.pem"');
+      } else rules.push({ class: cls as PermissionClass, pattern: pattern.trim(), decision, source });
+    }
+  }
+  return rules;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Config, loadConfig } from '../config/load.js';
 import { userConfigDir } from '../config/paths.js';
 import { AgentError } from '../errors.js';
-import { type Check, fail, ok } from './check.js';
+import { type Check, fail, ok, warn } from './check.js';
 import { gitChecks } from './git-checks.js';
 import { lspChecks } from './lsp-checks.js';
 import { modelChecks } from './model-checks.js';
@@ -37,6 +37,12 @@ function checkConfig(repoRoot: string | undefined, model: string | undefined): {
     const config = loadConfig(repoRoot, model ? { model } : {});
     const files = [join(userConfigDir(), 'config.json'), ...(repoRoot ? [join(repoRoot, '.hunkwise', 'config.json')] : [])];
     const read = files.filter((file) => existsSync(file));
+    const untrusted = config.untrusted;
+    if (untrusted) {
+      const state = untrusted.declined ? 'you said no to these settings of' : 'these settings wait for your agreement in';
+      const detail = `valid, but ${state} ${untrusted.file}, so they are not applied:\n${untrusted.wants.map((want) => `  • ${want}`).join('\n')}`;
+      return { check: warn('config', detail, untrusted.declined ? undefined : 'Start a task in a terminal (agent task "...") to answer.'), config };
+    }
     return { check: ok('config', read.length ? `valid: ${read.join(', ')}` : 'built-in defaults (no config file)'), config };
   } catch (error) {
     if (!(error instanceof AgentError)) throw error;

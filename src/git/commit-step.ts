@@ -1,7 +1,9 @@
-import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { faultPoint } from '../fault.js';
 import { git, gitOut } from './exec.js';
-import { WORKTREE_CONFIG } from './worktree.js';
+import { writeFileAtomic } from './task-store.js';
+import { requireWorktree, WORKTREE_CONFIG } from './worktree.js';
 
 /**
  * Stages and commits one approved step in a task worktree with a fixed number of git processes,
@@ -42,6 +44,7 @@ export async function prepareStep(
   files: ApprovedFile[],
   step: Omit<PreparedStep, 'entries'>,
 ): Promise<PreparedStep> {
+  requireWorktree(worktree);
   const written = files.filter((file) => file.content !== null);
   for (const file of files) {
     const abs = join(worktree, file.path);
@@ -50,7 +53,10 @@ export async function prepareStep(
       continue;
     }
     mkdirSync(dirname(abs), { recursive: true });
-    writeFileSync(abs, file.content);
+    // Whole or not at all: a full disk leaves the file as it was, never half of the new content.
+    // The temporary name is fixed, so that a kill between write and rename leaves a file the next
+    // attempt at this step (on resume, from the journal) overwrites and renames.
+    writeFileAtomic(abs, file.content, { mode: permissionsOf(abs), tmp: `${abs}.hunkwise-tmp` });
   }
   const blobs = written.length
     ? (
@@ -70,6 +76,15 @@ export async function prepareStep(
   return { ...step, entries };
 }
 
+/** The permission bits of an existing file (kept when it is replaced), undefined for a new one. */
+function permissionsOf(path: string): number | undefined {
+  try {
+    return statSync(path).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Stages the prepared entries, commits them on the branch (only if it still points at the
  * parent: a compare-and-swap) and attaches the note. Returns the new commit.
@@ -77,6 +92,7 @@ export async function prepareStep(
 export async function finishStep(worktree: string, prepared: PreparedStep): Promise<string> {
   const index = prepared.entries.map((entry) => `${entry.mode} ${entry.blob}\t${entry.path}\0`).join('');
   await git(['update-index', '-z', '--index-info'], { cwd: worktree, input: index });
+  faultPoint('step:staged');
   const tree = await gitOut(['write-tree'], { cwd: worktree });
   const commit = await gitOut(['commit-tree', '--no-gpg-sign', tree, '-p', prepared.parent, '-F', '-'], {
     cwd: worktree,
@@ -85,6 +101,7 @@ export async function finishStep(worktree: string, prepared: PreparedStep): Prom
   await git(['update-ref', '-m', 'hunkwise: step', `refs/heads/${prepared.branch}`, commit, prepared.parent], {
     cwd: worktree,
   });
+  faultPoint('step:ref-updated');
   await addNote(worktree, commit, prepared.note);
   await git([...WORKTREE_CONFIG, 'update-index', '-q', '--refresh'], { cwd: worktree, okCodes: [1] });
   return commit;

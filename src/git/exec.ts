@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { AgentError } from '../errors.js';
 
 /**
  * Runs git as a child process. Our own runner rather than simple-git's: the plumbing that stages a
@@ -89,7 +91,19 @@ export function gitBytes(
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // Node says "spawn git ENOENT" for a missing folder too, which reads as "git is not installed".
+      if (error.code === 'ENOENT' && !existsSync(options.cwd)) {
+        reject(
+          new AgentError(`git cannot run in ${options.cwd}: that folder does not exist (was it deleted?).`, {
+            hint: "If it was a task's worktree, agent task --resume <task> makes it again from the task branch; agent prune forgets it.",
+            cause: error,
+          }),
+        );
+      } else {
+        reject(error);
+      }
+    });
     child.on('close', (code) => {
       const result = {
         stdout: Buffer.concat(out),

@@ -1,6 +1,6 @@
 import { AgentError } from '../errors.js';
 import { git, gitOut } from './exec.js';
-import type { Repo } from './repo.js';
+import { type Repo, requireNoOperation } from './repo.js';
 import type { TaskRecord } from './task-store.js';
 
 export type MergeMode = 'no-ff' | 'squash' | 'ff-only';
@@ -20,6 +20,8 @@ export interface MergeResult {
  */
 export async function mergeTask(repo: Repo, task: TaskRecord, mode: MergeMode): Promise<MergeResult> {
   const into = task.base.ref;
+  // git's own merge would stop on it, and taking our merge back must never take the user's with it.
+  requireNoOperation(repo, `run agent merge ${task.id} again`);
   const current = await git(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: repo.root, okCodes: [1] });
   if (current.stdout.trim() !== into) {
     const exists = await git(['rev-parse', '-q', '--verify', `refs/heads/${into}`], { cwd: repo.root, okCodes: [1] });
@@ -83,7 +85,7 @@ function conflictError(task: TaskRecord, into: string, files: string[]): AgentEr
   return new AgentError(
     `Merging task ${task.id} into ${into} would conflict in:\n  ${files.join('\n  ')}\nNothing was merged; ${into}, ${task.branch} and your checkout are as they were.`,
     {
-      hint: `Resolve it on the task (agent task --resume ${task.id} "merge ${into} in and fix the conflict"), or by hand: git merge ${task.branch}`,
+      hint: `Merge it by hand and resolve the conflicts in those files: git merge --no-ff ${task.branch} (git merge --abort goes back). Or give the task up and start it again from the current ${into}: agent abort ${task.id} (its history is kept), then agent task "<instruction>".`,
     },
   );
 }

@@ -50,17 +50,16 @@ export interface HeadState {
  * detached HEAD, and while a merge, rebase, cherry-pick or revert is in progress.
  */
 export async function requireStartableHead(repo: Repo): Promise<HeadState> {
-  const busy = operationInProgress(repo.gitDir);
-  if (busy) {
-    throw new AgentError(`A ${busy} is in progress in ${repo.root}.`, {
-      hint: `Finish it (git ${busy === 'merge' ? 'commit' : `${busy} --continue`}) or abort it (git ${busy} --abort), then start the task again. hunkwise does not start a task on a half-finished ${busy}.`,
-    });
-  }
+  requireNoOperation(repo, 'start the task again');
   const ref = await git(['symbolic-ref', '-q', 'HEAD'], { cwd: repo.root, okCodes: [1] });
   if (ref.code === 1) {
-    throw new AgentError('HEAD is detached: there is no branch to start the task from and merge it back into.', {
-      hint: 'Check out a branch (git switch <branch>), or name the starting point with --base <ref>.',
-    });
+    const at = await git(['rev-parse', '-q', '--short', 'HEAD'], { cwd: repo.root, okCodes: [1] });
+    throw new AgentError(
+      `HEAD is detached${at.stdout.trim() ? ` at ${at.stdout.trim()}` : ''}: there is no branch to start the task from and to merge it back into.`,
+      {
+        hint: 'Switch to a branch (git switch <branch>, or git switch -c <new-branch> to make one here), or name the starting point yourself: agent task --base HEAD "<instruction>" (you then merge the task branch by hand).',
+      },
+    );
   }
   const fullRef = ref.stdout.trim();
   const commit = await git(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { cwd: repo.root, okCodes: [1] });
@@ -70,6 +69,19 @@ export async function requireStartableHead(repo: Repo): Promise<HeadState> {
     });
   }
   return { branch: fullRef.replace(/^refs\/heads\//, ''), ref: fullRef, commit: commit.stdout.trim() };
+}
+
+/**
+ * Refuses while a merge, rebase, cherry-pick or revert is half done in the user's checkout: a task
+ * does not start from a half-finished state, and `agent merge` never mixes its merge with one.
+ * `then` is what to do once it is finished, e.g. "start the task again".
+ */
+export function requireNoOperation(repo: Repo, then: string): void {
+  const busy = operationInProgress(repo.gitDir);
+  if (!busy) return;
+  throw new AgentError(`A ${busy} is in progress in ${repo.root}; hunkwise leaves it to you.`, {
+    hint: `Finish it (git ${busy === 'merge' ? 'commit' : `${busy} --continue`}) or abort it (git ${busy} --abort), then ${then}.`,
+  });
 }
 
 /** Which multi-step git operation is half done in this checkout, if any. */

@@ -55,10 +55,15 @@ export async function abortTask(repo: Repo, task: TaskRecord): Promise<string> {
       kind: 'usage',
     });
   }
-  const tip = await gitOut(['rev-parse', `refs/heads/${task.branch}`], { cwd: repo.root });
-  await git(['update-ref', abortedRef(task.id), tip], { cwd: repo.root });
+  const found = await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}^{commit}`], {
+    cwd: repo.root,
+    okCodes: [1],
+  });
+  const tip = found.stdout.trim();
+  // A branch deleted by hand leaves nothing to keep; the task is still recorded as given up.
+  if (tip) await git(['update-ref', abortedRef(task.id), tip], { cwd: repo.root });
   await removeTaskWorktree(repo, task.worktree);
-  await git(['branch', '-D', '-q', task.branch], { cwd: repo.root });
+  if (tip) await git(['branch', '-D', '-q', task.branch], { cwd: repo.root });
   return tip;
 }
 

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
+  chmodSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -60,9 +62,29 @@ export function newTaskId(taken: (id: string) => boolean): string {
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Writes a file whole or not at all: into a temporary file beside it (`tmp`, by default named
+ * after this process), then renamed over it. A failed write (the disk full) removes the temporary
+ * file and leaves the old file as it was; the error names the file. `mode` sets the new file's
+ * permission bits.
+ */
+export function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array,
+  { mode, tmp = `${file}.${process.pid}.tmp` }: { mode?: number; tmp?: string } = {},
+): void {
+  try {
+    writeFileSync(tmp, content, mode === undefined ? {} : { mode });
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    if (error instanceof Error && !(error as NodeJS.ErrnoException).path) Object.assign(error, { path: file });
+    throw error;
+  }
 }
 
 export function saveTask(commonDir: string, record: TaskRecord): void {
@@ -99,7 +121,24 @@ export function removeTaskState(commonDir: string, id: string): void {
 
 /** Appends one JSON value as a line; a torn last line (killed mid-write) is skipped on reading. */
 export function appendJsonLine(file: string, value: unknown): void {
-  appendFileSync(file, `${JSON.stringify(value)}\n`);
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    // A new file.
+  }
+  try {
+    appendFileSync(file, `${JSON.stringify(value)}\n`);
+  } catch (error) {
+    // A line cut by a failed write (the disk full) is taken back, so the file ends on a whole line.
+    try {
+      truncateSync(file, size);
+    } catch {
+      // Nothing was written.
+    }
+    if (error instanceof Error && !(error as NodeJS.ErrnoException).path) Object.assign(error, { path: file });
+    throw error;
+  }
 }
 
 export function readJsonLines<T>(file: string): T[] {

@@ -1,5 +1,6 @@
-import { lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { AgentError } from '../errors.js';
 import { git } from './exec.js';
 import type { Repo } from './repo.js';
 
@@ -59,6 +60,29 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A task's worktree that is no longer there: deleted by hand (rm -rf) while or after the task
+ * ran. Its branch holds every step, so `agent task --resume` makes it again.
+ */
+export class WorktreeMissingError extends AgentError {
+  readonly folder: string;
+
+  constructor(folder: string) {
+    super(`The task's worktree ${folder} no longer exists: it was deleted by hand.`, {
+      hint: 'Its branch holds every approved step; agent task --resume <task> makes the worktree again from it.',
+    });
+    this.folder = folder;
+  }
+}
+
+/** Whether `path` is still a git worktree (its folder and its `.git` file are there). */
+export const worktreeExists = (path: string): boolean => existsSync(join(path, '.git'));
+
+/** Refuses to write into a worktree that was deleted: writing would make a folder git does not know. */
+export function requireWorktree(path: string): void {
+  if (!worktreeExists(path)) throw new WorktreeMissingError(path);
 }
 
 /** Removes a task's worktree (its files, not its branch). Tolerates one deleted by hand. */

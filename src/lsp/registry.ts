@@ -46,8 +46,10 @@ export function createLanguageServers(options: LanguageServersOptions): Language
     const spec = await findServer(language, options.overrides, options.root);
     if (!spec) {
       const configured = options.overrides?.[language];
-      const what = configured ? `its configured command ${configured.command} was not found` : 'no server was found';
-      notice(`No ${language} language server: ${what}. ${installHintOf(language)} ${fallback(language)}`);
+      const hint = configured
+        ? `its configured command ${configured.command} was not found. Fix "lsp.${language}.command" in your config (a program on PATH, or a path from the repository root).`
+        : `no server was found. ${installHintOf(language)}`;
+      notice(`No ${language} language server: ${hint} ${fallback(language)}`);
       return undefined;
     }
     try {
@@ -65,7 +67,8 @@ export function createLanguageServers(options: LanguageServersOptions): Language
         installHint: spec.installHint,
         onCrash: (message, final) => {
           if (final) gone.add(language);
-          notice(final ? `${message} ${fallback(language)}` : message);
+          const check = `If it keeps crashing, check it outside hunkwise (agent doctor shows the command), or turn it off with "lsp": { "${language}": false }.`;
+          notice(final ? `${message} The text tools (read_file, grep, edit_file) still work. ${check}` : message);
         },
         ...(options.timeouts ? { timeouts: options.timeouts } : {}),
       });

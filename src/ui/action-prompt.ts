@@ -16,6 +16,7 @@ export interface ActionRequestView {
   tool: string;
   /** The path read or the command line run, as the model gave it. */
   subject: string;
+  warning?: string;
 }
 
 /** The answer, as the agent's approval gate takes it (one definition, in agent/events.ts). */
@@ -83,6 +84,7 @@ export async function askAction(request: ActionRequestView, options: ActionPromp
   const io = { ...options, output };
   const colors = createColors(output);
   output.write(`${colors.bold(visible(request.tool))} ${visible(request.subject)}\n`);
+  if (request.warning) output.write(`${colors.boldRed(`Careful: ${visible(request.warning)}.`)}\n`);
   const message = request.class === 'run' ? 'Run this command?' : 'Allow this read?';
   const pick = await askChoice({ message, choices: actionChoices(request), colors }, io);
   if (pick.kind !== 'reason') return pick;

@@ -10,8 +10,20 @@ export interface Writer {
   write(text: string): unknown;
 }
 
+/**
+ * What the model wrote, safe for the terminal: control characters other than newline and tab
+ * (escape sequences that would retitle the window, clear the screen or move the cursor, a
+ * carriage return that would overwrite the line) are shown as `^[`-style text.
+ */
+const printable = (text: string): string =>
+  text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code < 0x20 ? `^${String.fromCharCode(code + 0x40)}` : `\\x${code.toString(16)}`;
+  });
+
+/** The first line of `text`, printable, at most `max` characters. */
 const firstLine = (text: string, max = 160): string => {
-  const line = text.split('\n', 1)[0] ?? '';
+  const line = printable(text.split('\n', 1)[0] ?? '');
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
 
@@ -43,7 +55,7 @@ export function createTaskView(out: Writer, c: Colors, live = false): (event: Ag
         waiting.start(waitingText(event, model));
         return;
       case 'text_delta':
-        out.write(event.text);
+        out.write(printable(event.text));
         midLine = !event.text.endsWith('\n');
         return;
       case 'turn_end': {
@@ -53,32 +65,32 @@ export function createTaskView(out: Writer, c: Colors, live = false): (event: Ag
         return;
       }
       case 'tool_call':
-        line(`${c.cyan('→')} ${c.bold(event.action)}`);
+        line(`${c.cyan('→')} ${c.bold(firstLine(event.action, 300))}`);
         return;
       case 'tool_result':
         if (event.isError) line(`  ${c.red('✗')} ${firstLine(event.content)}`);
-        else if (event.tool === 'finish') line(`${c.green('✓ finished:')} ${event.details ?? ''}`);
+        else if (event.tool === 'finish') line(`${c.green('✓ finished:')} ${printable(event.details ?? '')}`);
         else line(c.dim(`  ${firstLine(event.content)}`));
         return;
       case 'approval':
         if (event.how === 'rule') return;
         if (!event.allowed) {
           const why = event.reason ? `: ${event.reason}` : '';
-          line(`  ${c.yellow('refused')} ${event.request.tool} ${event.request.subject}${why}`);
+          line(`  ${c.yellow('refused')} ${event.request.tool} ${firstLine(event.request.subject, 300)}${printable(why)}`);
         } else if (event.pattern) {
           line(c.dim(`  allowed for this task: ${event.request.class} ${event.pattern}`));
         }
         return;
       case 'step_committed':
         line(
-          `${c.green(`✓ step ${event.step}`)} ${event.commit.slice(0, 8)} ${event.action} ${c.dim(`(${event.approved} approved, ${event.refused} refused)`)}`,
+          `${c.green(`✓ step ${event.step}`)} ${event.commit.slice(0, 8)} ${firstLine(event.action, 300)} ${c.dim(`(${event.approved} approved, ${event.refused} refused)`)}`,
         );
         return;
       case 'notice':
-        line(c.yellow(event.message));
+        line(c.yellow(printable(event.message)));
         return;
       case 'error':
-        line(`${c.red('error:')} ${event.message}${event.hint ? `\n${event.hint}` : ''}`);
+        line(`${c.red('error:')} ${printable(event.message)}${event.hint ? `\n${printable(event.hint)}` : ''}`);
         return;
       case 'done':
         return;

@@ -11,5 +11,6 @@ export function createTerminalIO(output: NodeJS.WritableStream): TaskIO {
     approveAction: async (request) => (await import('./action-prompt.js')).askAction(request, { output }),
     reviewHunks: async (changes, notes) => (await import('./hunk-prompt.js')).reviewHunks(changes, { output, notes }),
     askInstruction: async (question) => (await import('./follow-up.js')).askInstruction(question, { output }),
+    trustRepoConfig: async (untrusted) => (await import('./trust-prompt.js')).askTrust(untrusted, { output }),
   };
 }

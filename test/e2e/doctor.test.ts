@@ -72,6 +72,20 @@ describe('agent doctor', () => {
     expect(new Set(ollama.requests.map((r) => `${r.method} ${r.path}`))).toEqual(new Set(['GET /api/version', 'POST /api/show']));
   });
 
+  it("names what a repository's config asks for that waits for the user's agreement", async () => {
+    ollama = await startFakeOllama();
+    const config = JSON.stringify({ permissions: { run: 'allow', read: { 'secrets/**': 'deny' } } });
+    const { repo, env } = setUp(ollama.url, { '.hunkwise/config.json': config });
+    const { run, checks } = await doctorJson(repo.root, env);
+    expect(run.code).toBe(0);
+    expect(byName(checks, 'config')).toEqual({
+      name: 'config',
+      status: 'warn',
+      detail: `valid, but these settings wait for your agreement in ${join(repo.root, '.hunkwise', 'config.json')}, so they are not applied:\n  • permissions.run: allow every command without asking`,
+      fix: 'Start a task in a terminal (agent task "...") to answer.',
+    });
+  });
+
   it('with Ollama down, says to start it (ollama serve) and fails', async () => {
     const gone = await startFakeOllama();
     await gone.close();

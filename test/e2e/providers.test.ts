@@ -133,7 +133,7 @@ describe('OpenAI-compatible providers', () => {
     writeFileSync(join(repo.root, '.hunkwise', 'config.json'), JSON.stringify({ providers: { lan } }));
     const fromRepo = await runAgent(['task', 'x', '--model', 'lan/qwen2.5-coder-7b-instruct'], { cwd: repo.root, env: repo.env });
     expect(fromRepo.code).toBe(2);
-    expect(fromRepo.stderr).toContain("providers: a repository's config may not set providers");
+    expect(fromRepo.stderr).toContain('providers.lan.local: only your own config may declare a provider local');
     expect(server.requests).toHaveLength(0);
 
     writeFileSync(join(repo.root, '.hunkwise', 'config.json'), '{}');

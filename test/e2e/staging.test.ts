@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentEvent, HunkDecision, TaskIO } from '../../src/agent/events.js';
+import { Permissions } from '../../src/agent/permissions.js';
 import { proposeStep, type StepContext } from '../../src/agent/step.js';
 import type { Proposal } from '../../src/agent/tool.js';
 import { gitProcessCount } from '../../src/git/exec.js';
@@ -54,6 +55,7 @@ async function context(answer: (decision: HunkDecision, index: number) => HunkDe
     reviewHunks: async (changes) =>
       changes.flatMap((change) => change.hunks.map((hunk) => ({ path: change.path, hunk, approved: true }))).map(answer),
     askInstruction: async () => "",
+    trustRepoConfig: async () => false,
   };
   return {
     commonDir: r.commonDir,
@@ -62,6 +64,7 @@ async function context(answer: (decision: HunkDecision, index: number) => HunkDe
     locality: 'local',
     io,
     approveEdits: false,
+    permissions: new Permissions([]),
     emit: (event) => events.push(event),
     transcript: () => '[user]\ntest staging',
     events,

@@ -108,7 +108,7 @@ describe('agent task without a terminal', () => {
     const run = await runAgent(['task', 'rename sum'], { cwd: repo.root, env });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/refused read_file src\/total\.ts: there is no terminal to ask/);
-    expect(run.stdout).toMatch(/Edit refused: there is no terminal to ask/);
+    expect(run.stdout).toMatch(/Edit of \S+ refused: there is no terminal to ask/);
     const chats = server.chatRequests();
     expect(chats[1]?.messages.at(-1)?.content).toMatch(/refused/i);
     expect(chats[2]?.messages.at(-1)?.content).toMatch(/Nothing was applied: there is no terminal/);

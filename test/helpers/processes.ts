@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * Processes whose command line matches `pattern` and that run in a folder under `under` (a test's
@@ -16,4 +16,19 @@ export function processesUnder(pattern: string, under: string): string[] {
       return false;
     }
   });
+}
+
+/** Whether `pid` runs: a zombie (ended, not yet reaped by a parent that is gone) does not. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
 }

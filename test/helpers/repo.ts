@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
@@ -72,7 +72,8 @@ export function snapshotCheckout(repo: TestRepo): string {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const abs = join(dir, entry.name);
       if (entry.name === '.git' && dir === repo.root) continue;
-      if (entry.isDirectory()) walk(abs);
+      if (entry.isSymbolicLink()) files.push(`${relative(repo.root, abs)} -> ${readlinkSync(abs)}`);
+      else if (entry.isDirectory()) walk(abs);
       else files.push(`${relative(repo.root, abs)} ${readFileSync(abs).toString('base64')}`);
     }
   };

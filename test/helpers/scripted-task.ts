@@ -21,6 +21,10 @@ export interface ScriptedOptions {
   /** The user's config file (`$XDG_CONFIG_HOME/hunkwise/config.json`). */
   config?: object;
   models?: FakeModel[];
+  /** Runs on the new repository before the agent starts (a symlink to commit, a snapshot to take). */
+  prepare?: (repo: TestRepo) => void;
+  /** `--approve` for the task (default `all`). */
+  approve?: string;
 }
 
 /**
@@ -39,8 +43,9 @@ export async function runScriptedTask(
     mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
     writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(options.config));
   }
+  options.prepare?.(repo);
   const env = { ...repo.env, OLLAMA_HOST: server.url };
-  const run = await runAgent(['task', 'scripted', '--approve', 'all'], { cwd: repo.root, env });
+  const run = await runAgent(['task', 'scripted', '--approve', options.approve ?? 'all'], { cwd: repo.root, env });
   const tasks = join(repo.root, '.git', 'hunkwise', 'tasks');
   const [id = ''] = readdirSync(tasks);
   const task = JSON.parse(readFileSync(join(tasks, id, 'task.json'), 'utf8'));

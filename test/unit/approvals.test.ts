@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createActionGate, patternCovers } from '../../src/agent/approvals.js';
+import { createActionGate } from '../../src/agent/approvals.js';
+import { Permissions, patternCovers } from '../../src/agent/permissions.js';
 import type { AgentEvent, TaskIO } from '../../src/agent/events.js';
 
 describe('patternCovers', () => {
@@ -25,7 +26,7 @@ describe('createActionGate', () => {
 
   it('refuses without a terminal and says why', async () => {
     const events: AgentEvent[] = [];
-    const gate = createActionGate({ approved: new Set(), allowances: [], io: undefined, emit: (e) => events.push(e), remember: () => {} });
+    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io: undefined, emit: (e) => events.push(e), remember: () => {} });
     const decision = await gate(request);
     expect(decision).toEqual({ allowed: false, automatic: expect.stringMatching(/no terminal/) });
     expect(events[0]).toMatchObject({ type: 'approval', allowed: false, how: 'no_terminal' });
@@ -41,8 +42,9 @@ describe('createActionGate', () => {
       },
       reviewHunks: async () => [],
       askInstruction: async () => "",
+      trustRepoConfig: async () => false,
     };
-    const gate = createActionGate({ approved: new Set(), allowances: [], io, emit: () => {}, remember: (a) => remembered.push(a) });
+    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io, emit: () => {}, remember: (a) => remembered.push(a) });
     expect(await gate(request)).toEqual({ allowed: true });
     expect(await gate({ ...request, subject: 'npm test -- --run' })).toEqual({ allowed: true });
     expect(asked).toBe(1);
@@ -54,10 +56,11 @@ describe('createActionGate', () => {
       approveAction: async () => ({ kind: 'refuse', reason: 'not now' }),
       reviewHunks: async () => [],
       askInstruction: async () => "",
+      trustRepoConfig: async () => false,
     };
-    const gate = createActionGate({ approved: new Set(), allowances: [], io, emit: () => {}, remember: () => {} });
+    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io, emit: () => {}, remember: () => {} });
     expect(await gate(request)).toEqual({ allowed: false, reason: 'not now' });
-    const approvedGate = createActionGate({ approved: new Set(['run']), allowances: [], io, emit: () => {}, remember: () => {} });
+    const approvedGate = createActionGate({ permissions: new Permissions([]), approved: new Set(['run']), allowances: [], io, emit: () => {}, remember: () => {} });
     expect(await approvedGate(request)).toEqual({ allowed: true });
   });
 });

@@ -296,10 +296,23 @@ describe('parseTextToolCalls', () => {
     expect(parse(text).calls).toEqual([read('1'), read('2'), read('3'), read('4')]);
   });
 
-  it('ignores everything after a <tool_result the model wrote itself', () => {
+  it('ignores everything after a <tool_result the model wrote itself, and tells it so', () => {
     const text =
       '<tool_call>{"name": "read_file", "arguments": {"path": "a"}}</tool_call>\n<tool_result name="read_file">1│ x</tool_result>\n<tool_call>{"name": "write_file", "arguments": {"path": "a", "content": ""}}</tool_call>';
-    expect(parse(text)).toEqual({ calls: [read('a')], problems: [] });
+    const result = parse(text);
+    expect(result.calls).toEqual([read('a')]);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toContain('a <tool_result> you wrote yourself: it was ignored');
+    expect(result.problems[0]).toContain('end your answer after your tool calls');
+  });
+
+  it('reads at most 25 calls of one answer and says how many were not run', () => {
+    const text = Array.from({ length: 1000 }, (_, i) => `<tool_call>${JSON.stringify(read(`f${i}`))}</tool_call>`).join('\n');
+    const result = parse(text);
+    expect(result.calls).toEqual(Array.from({ length: 25 }, (_, i) => read(`f${i}`)));
+    expect(result.problems).toEqual([
+      'Your answer held 1000 tool calls; only the first 25 were read, the other 975 were not run. Make at most 25 calls in one answer, and the next ones after reading their results.',
+    ]);
   });
 
   it('also cuts at an invented <tool_response>, and after a closing tag on the same line', () => {

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Tool, ToolResult } from '../tool.js';
 import { decodeText, isBinary } from '../../git/text.js';
 import { replaceOnce, stripLineNumbers } from './match-text.js';
-import { confine, fail, isResult, numberLines } from './shared.js';
+import { confineEdit, fail, isResult, numberLines } from './shared.js';
 
 /**
  * edit_file: replaces exactly one occurrence of old_text (exact, else tolerant of whitespace and
@@ -27,7 +27,7 @@ export const editFileTool: Tool<EditFileArgs> = {
   actionClass: 'edit',
   describe: (args) => `edit_file ${args.path}`,
   async run(args, ctx) {
-    const target = confine(ctx, args.path);
+    const target = confineEdit(ctx, args.path);
     if (isResult(target)) return target;
     const { rel } = target;
     const oldText = stripLineNumbers(args.old_text);

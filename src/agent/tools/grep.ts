@@ -30,10 +30,12 @@ export const grepTool: Tool<GrepArgs> = {
   describe: (args) => `grep ${args.pattern}`,
   async run(args, ctx) {
     if (args.pattern === '') return fail('pattern is empty; give the text or extended regex to search for.');
+    // A process argument cannot hold a NUL: spawning would throw instead of searching.
+    if (args.pattern.includes('\0')) return fail('pattern contains a NUL character, which git grep cannot search for; leave it out.');
     const target = confine(ctx, args.path ?? '.');
     if (isResult(target)) return target;
     const subject = target.rel === '.' ? args.pattern : `${args.pattern} in ${target.rel}`;
-    const refused = await askApproval(ctx, { class: 'read', tool: 'grep', subject });
+    const refused = await askApproval(ctx, { class: 'read', tool: 'grep', subject, path: target.rel });
     if (refused) return refused;
     if (!existsSync(target.abs)) {
       return fail(`${target.rel} does not exist; call grep without path to search every file.`);
@@ -58,12 +60,17 @@ export const grepTool: Tool<GrepArgs> = {
     const where = target.rel === '.' ? '' : ` in ${target.rel}`;
     if (code === NO_MATCH) return { content: `No matches for ${args.pattern}${where}.` };
 
-    const matches = stdout.split('\n').filter((line) => line !== '');
+    // Lines of files the config denies (secret-looking ones, say) are left out, and said to be.
+    const all = stdout.split('\n').filter((line) => line !== '');
+    const matches = all.filter((line) => !ctx.permissions.forbids('read', line.slice(0, line.indexOf('\0'))));
+    const hidden = all.length - matches.length;
+    const withheld = hidden > 0 ? `\n(${hidden} matching line${hidden === 1 ? '' : 's'} in files you may not read left out)` : '';
+    if (matches.length === 0) return { content: `No matches for ${args.pattern}${where} in files you may read.${withheld}` };
     const shown = matches.slice(0, MAX_MATCHES).map(formatMatch);
     const rest = matches.length - shown.length;
     const more = rest > 0 ? `\n... and ${rest} more matches; narrow with path or a more specific pattern` : '';
     return {
-      content: `${shown.join('\n')}${more}`,
+      content: `${shown.join('\n')}${more}${withheld}`,
       details: `${matches.length} matches for ${args.pattern}${where}`,
     };
   },

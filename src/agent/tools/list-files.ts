@@ -33,7 +33,7 @@ export const listFilesTool: Tool<ListFilesArgs> = {
     if (isResult(target)) return target;
     const pattern = args.pattern?.trim() || undefined;
     // The folder alone, so that a folder allowance (`src/**`) covers every listing under it.
-    const refused = await askApproval(ctx, { class: 'read', tool: 'list_files', subject: target.rel });
+    const refused = await askApproval(ctx, { class: 'read', tool: 'list_files', subject: target.rel, path: target.rel });
     if (refused) return refused;
     if (!existsSync(target.abs)) {
       return fail(`${target.rel} does not exist; call list_files without path to see the repository's files.`);

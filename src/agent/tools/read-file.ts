@@ -33,7 +33,7 @@ export const readFileTool: Tool<ReadFileArgs> = {
   async run(args, ctx) {
     const target = confine(ctx, args.path);
     if (isResult(target)) return target;
-    const refused = await askApproval(ctx, { class: 'read', tool: 'read_file', subject: target.rel });
+    const refused = await askApproval(ctx, { class: 'read', tool: 'read_file', subject: target.rel, path: target.rel });
     if (refused) return refused;
 
     let info: Stats;
@@ -60,6 +60,12 @@ function showLines(rel: string, text: string, startLine?: number, endLine?: numb
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const total = lines.length;
+  // A start_line of 0 is read as 1 (a 0-based slip); a negative one may mean "from the end", which is not offered.
+  for (const [name, n] of [['start_line', startLine], ['end_line', endLine]] as const) {
+    if (n !== undefined && n < 0) {
+      return fail(`${name} ${n} is not a line number: ${rel} has lines 1 to ${total}; call read_file with line numbers in that range.`);
+    }
+  }
   const start = Math.max(1, startLine ?? 1);
   if (start > total) {
     return fail(`${rel} has ${total} lines; call read_file with start_line between 1 and ${total}.`);

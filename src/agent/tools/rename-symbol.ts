@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { faultPoint } from '../../fault.js';
 import { applyTextEdits } from '../../lsp/text-edits.js';
 import { LspError } from '../../lsp/types.js';
 import { resolveSymbol } from '../symbols.js';
@@ -45,6 +46,7 @@ export const renameSymbolTool: Tool<RenameSymbolArgs> = {
       if (error instanceof LspError) return fail(`The language server cannot rename ${args.name}: ${error.message}`);
       throw error;
     }
+    faultPoint('rename:answered');
     if (edits.length === 0) return fail(`The language server proposes no edit to rename ${args.name}.`);
     const files: ProposedFile[] = [];
     let count = 0;

@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { faultPoint } from '../../fault.js';
 import type { Tool, ToolContext, ToolResult } from '../tool.js';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { askApproval, fail } from './shared.js';
 
 /**
  * run_command: `sh -c COMMAND` in the worktree, after a run approval whose subject is the command.
  * The command gets its own process group; on timeout or abort the whole group gets SIGTERM, then
- * SIGKILL after KILL_GRACE_MS. Standard input is closed; stdout and stderr are kept interleaved as
+ * SIGKILL after KILL_GRACE_MS; nothing of the group outlives the command's result, nor hunkwise
+ * however it ends (WATCHDOG). Standard input is closed; stdout and stderr are kept interleaved as
  * they came, in bounded head and tail buffers (OutputCap). The result starts with the exit code.
  */
 
@@ -18,6 +21,14 @@ const KILL_GRACE_MS = 2_000;
 const KILL_WAIT_MS = 1_000;
 /** How long background processes may keep the output open after the shell itself exited. */
 const LINGER_MS = 500;
+
+/**
+ * The shell that runs the command ($1) first starts a watchdog in the command's process group: it
+ * waits on a pipe from hunkwise (fd 3) and kills the whole group once the pipe closes, that is once
+ * the command's result is in or hunkwise has exited, however (even killed with SIGKILL). The
+ * command itself does not get the pipe.
+ */
+const WATCHDOG = '(read -r _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & exec 3<&-; exec sh -c "$1"';
 
 type Stop = 'timeout' | 'abort' | 'linger';
 
@@ -42,10 +53,14 @@ export const runCommandTool: Tool<RunCommandArgs> = {
   async run(args, ctx) {
     const command = args.command.trim();
     if (command === '') return fail('command is empty; give a shell command line, e.g. npm test.');
+    // A process argument cannot hold a NUL: spawning would throw instead of running anything.
+    if (command.includes('\0')) return fail('command contains a NUL character, which a shell command line cannot hold; leave it out.');
     const refused = await askApproval(ctx, { class: 'run', tool: 'run_command', subject: command });
     if (refused) return refused;
     if (ctx.signal.aborted) return fail('The task was cancelled before the command started.');
-    return report(await execute(command, ctx), ctx.run.timeoutMs);
+    const run = await execute(command, ctx);
+    faultPoint('run:finished');
+    return report(run, ctx.run.timeoutMs);
   },
 };
 
@@ -68,18 +83,22 @@ function report(run: Execution, timeoutMs: number): ToolResult {
 function execute(command: string, ctx: ToolContext): Promise<Execution> {
   return new Promise((resolve) => {
     const cap = new OutputCap(ctx.run.outputLimit);
-    const child = spawn('sh', ['-c', command], {
+    const child = spawn('sh', ['-c', WATCHDOG, 'sh', command], {
       cwd: ctx.root,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0', PAGER: 'cat' },
     });
+    // Pipes, as the stdio option says (spawn's types know that only of three-element arrays).
+    const [stdout, stderr] = [child.stdout as Readable, child.stderr as Readable];
     let stop: Stop | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
     let spawnError: string | undefined;
     let gaveUp = false;
     let closed = false;
     let done = false;
+    let exited = false;
+    let outputOpen = 2;
     const timers: NodeJS.Timeout[] = [];
 
     const signalGroup = (sig: NodeJS.Signals) => {
@@ -95,6 +114,7 @@ function execute(command: string, ctx: ToolContext): Promise<Execution> {
       // SIGTERM, and then until the kernel has ended it (at most KILL_WAIT_MS).
       if (stop && !gaveUp && child.pid !== undefined && groupAlive(child.pid)) return;
       done = true;
+      child.stdio[3]?.destroy();
       for (const t of timers) clearTimeout(t);
       ctx.signal.removeEventListener('abort', onAbort);
       resolve({ ...exit, stop, output: cap.text(), ...(spawnError ? { spawnError } : {}) });
@@ -130,23 +150,38 @@ function execute(command: string, ctx: ToolContext): Promise<Execution> {
     };
     const close = () => {
       closed = true;
-      child.stdout.destroy();
-      child.stderr.destroy();
+      stdout.destroy();
+      stderr.destroy();
       finish();
     };
     const onAbort = () => halt('abort');
 
-    child.stdout.on('data', (chunk: Buffer) => cap.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => cap.push(chunk));
+    // The end of the output and the shell's exit, not the child's 'close': that one would wait
+    // for the watchdog's pipe too, which closes only once the result is in.
+    const ended = () => {
+      if (exited && outputOpen === 0 && !closed) close();
+    };
+    child.stdio[3]?.on('error', () => {});
+    stdout.on('data', (chunk: Buffer) => cap.push(chunk));
+    stderr.on('data', (chunk: Buffer) => cap.push(chunk));
+    stdout.on('close', () => {
+      outputOpen -= 1;
+      ended();
+    });
+    stderr.on('close', () => {
+      outputOpen -= 1;
+      ended();
+    });
     child.on('error', (error) => {
       spawnError = error.message;
       close();
     });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
+      exited = true;
       if (!stop) timers.push(setTimeout(() => halt('linger'), LINGER_MS));
+      ended();
     });
-    child.on('close', close);
     timers.push(setTimeout(() => halt('timeout'), ctx.run.timeoutMs));
     ctx.signal.addEventListener('abort', onAbort, { once: true });
   });

@@ -27,10 +27,43 @@ export async function askApproval(ctx: ToolContext, request: ActionRequest): Pro
   return fail(`${what} was refused${why}. Continue without it, or ask for something different.`);
 }
 
-/** A path confined to the worktree (see resolveInside), or the error result to return. */
+/**
+ * A path confined to the worktree (see resolveInside), or the error result to return. Refused
+ * first: a path longer than any file system takes (its error would echo it whole to the model),
+ * and one holding a control or bidirectional-formatting character, which shows the user a name
+ * other than the one written (`a\u202Etxt.js` reads as `asj.txt`) when they approve it.
+ */
 export function confine(ctx: ToolContext, path: string): { abs: string; rel: string } | ToolResult {
+  const unfit = unfitPath(path);
+  if (unfit) return fail(unfit);
   const resolved = resolveInside(ctx.root, path);
   return 'error' in resolved ? fail(resolved.error) : resolved;
+}
+
+/** PATH_MAX on Linux: no file system here takes a longer path. */
+const MAX_PATH_CHARS = 4096;
+/** C0 and C1 controls and DEL (NUL is named by resolveInside); bidi marks, embeddings, overrides, isolates. */
+const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+function unfitPath(path: string): string | undefined {
+  if (path.length > MAX_PATH_CHARS) {
+    return `path is ${path.length} characters long, more than a file system takes (${MAX_PATH_CHARS}); use a path relative to the repository root, e.g. src/index.ts.`;
+  }
+  const control = CONTROL.exec(path);
+  const found = control ?? BIDI.exec(path);
+  if (!found) return undefined;
+  const code = `U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const kind = control ? 'a control character' : 'a bidirectional-formatting character';
+  return `path contains ${code}, ${kind}, at position ${found.index + 1}; write the path with visible characters only, e.g. src/index.ts.`;
+}
+
+/** A confined path the config lets the model edit (secret-looking files are not), or the error result. */
+export function confineEdit(ctx: ToolContext, path: string): { abs: string; rel: string } | ToolResult {
+  const target = confine(ctx, path);
+  if (isResult(target)) return target;
+  const forbidden = ctx.permissions.forbids('edit', target.rel);
+  return forbidden ? fail(`Editing ${target.rel} is not allowed: ${forbidden}. Leave that file alone.`) : target;
 }
 
 export function isResult(value: object): value is ToolResult {

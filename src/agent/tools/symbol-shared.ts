@@ -26,7 +26,7 @@ export async function symbolTool(
     rel = target.rel;
   }
   if (asks) {
-    const refused = await askApproval(ctx, { class: 'read', tool, subject: rel ?? name });
+    const refused = await askApproval(ctx, { class: 'read', tool, subject: rel ?? name, path: rel });
     if (refused) return refused;
   }
   return { servers: ctx.servers, path: rel };

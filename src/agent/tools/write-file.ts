@@ -4,7 +4,7 @@ import { dirname, relative } from 'node:path';
 import type { Tool } from '../tool.js';
 import { decodeText, dominantEol } from '../../git/text.js';
 import { withEol } from './match-text.js';
-import { confine, fail, isResult } from './shared.js';
+import { confineEdit, fail, isResult } from './shared.js';
 
 /**
  * write_file: proposes a file's whole content (a new file, its folders implied, or a whole
@@ -28,7 +28,7 @@ export const writeFileTool: Tool<WriteFileArgs> = {
   actionClass: 'edit',
   describe: (args) => `write_file ${args.path}`,
   async run(args, ctx) {
-    const target = confine(ctx, args.path);
+    const target = confineEdit(ctx, args.path);
     if (isResult(target)) return target;
     const { rel, abs } = target;
     if (rel === '.') return fail('path is the repository root; give the path of a file, e.g. src/index.ts.');

@@ -67,7 +67,7 @@ describe('a server that cannot start', () => {
     expect(await servers.forPath('README.md')).toBeUndefined();
     expect(notices).toHaveLength(2);
     expect(notices[0]).toMatch(/typescript language server could not be started .*exited with code 1.*text tools/);
-    expect(notices[1]).toMatch(/No python language server: its configured command \/nowhere\/pyright-langserver was not found\. Install pyright/);
+    expect(notices[1]).toMatch(/No python language server: its configured command \/nowhere\/pyright-langserver was not found\. Fix "lsp\.python\.command" in your config/);
     expect(servers.started()).toEqual([]);
     await servers.shutdownAll();
   });

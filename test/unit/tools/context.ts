@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
+import { type PermissionRule, Permissions } from '../../../src/agent/permissions.js';
 import type { ActionDecision, ActionRequest, Proposal, ToolContext } from '../../../src/agent/tool.js';
 
 /**
@@ -64,6 +65,8 @@ export interface ContextOptions {
   timeoutMs?: number;
   outputLimit?: number;
   signal?: AbortSignal;
+  /** The config's permission rules (none: secret-looking files denied, the rest asked). */
+  rules?: PermissionRule[];
 }
 
 export function createContext(root: string, options: ContextOptions = {}): TestContext {
@@ -77,6 +80,7 @@ export function createContext(root: string, options: ContextOptions = {}): TestC
     approvals,
     proposals,
     run: { timeoutMs: options.timeoutMs ?? 10_000, outputLimit: options.outputLimit ?? 20_000 },
+    permissions: new Permissions(options.rules ?? []),
     async approve(request) {
       approvals.push(request);
       return answers.shift() ?? { allowed: true };

@@ -25,7 +25,7 @@ describe('grep', () => {
         'src/new.ts:1: parseConfig(1);',
       ].join('\n'),
     );
-    expect(ctx.approvals).toEqual([{ class: 'read', tool: 'grep', subject: 'parseConfig\\( in src' }]);
+    expect(ctx.approvals).toEqual([{ class: 'read', tool: 'grep', subject: 'parseConfig\\( in src', path: 'src' }]);
   });
 
   it('skips ignored and binary files, and handles colons in paths', async () => {

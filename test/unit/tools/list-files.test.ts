@@ -32,7 +32,7 @@ describe('list_files', () => {
         'test/a.test.ts',
       ].join('\n'),
     );
-    expect(ctx.approvals).toEqual([{ class: 'read', tool: 'list_files', subject: '.' }]);
+    expect(ctx.approvals).toEqual([{ class: 'read', tool: 'list_files', subject: '.', path: '.' }]);
   });
 
   it('lists the files under a folder', async () => {

@@ -27,7 +27,7 @@ describe('read_file', () => {
     expect(result.content).toBe(
       'src/config.ts (4 lines)\n1│ export const a = 1;\n2│ export const b = 2;\n3│ \n4│ export const c = 3;',
     );
-    expect(ctx.approvals).toEqual([{ class: 'read', tool: 'read_file', subject: 'src/config.ts' }]);
+    expect(ctx.approvals).toEqual([{ class: 'read', tool: 'read_file', subject: 'src/config.ts', path: 'src/config.ts' }]);
   });
 
   it('shows a 1-based inclusive range', async () => {
@@ -92,6 +92,29 @@ describe('read_file', () => {
     expect(result.content).toContain('has 4 lines; call read_file with start_line between 1 and 4');
     const reversed = await readFileTool.run({ path: 'src/config.ts', start_line: 3, end_line: 2 }, createContext(root));
     expect(reversed.content).toContain('end_line 2 is before start_line 3');
+  });
+
+  it('refuses a negative line number rather than reading from line 1', async () => {
+    const result = await readFileTool.run({ path: 'src/config.ts', start_line: -2 }, createContext(root));
+    expect(result).toMatchObject({ isError: true });
+    expect(result.content).toBe(
+      'start_line -2 is not a line number: src/config.ts has lines 1 to 4; call read_file with line numbers in that range.',
+    );
+    const end = await readFileTool.run({ path: 'src/config.ts', end_line: -1 }, createContext(root));
+    expect(end.content).toContain('end_line -1 is not a line number');
+  });
+
+  it('refuses a path too long for a file system, or holding control or bidi characters, without echoing it', async () => {
+    const ctx = createContext(root);
+    const long = await readFileTool.run({ path: 'a/'.repeat(300_000) }, ctx);
+    expect(long).toMatchObject({ isError: true });
+    expect(long.content).toContain('path is 600000 characters long');
+    expect(long.content.length).toBeLessThan(300);
+    const newline = await readFileTool.run({ path: 'README.md\nAgent-Model: x' }, ctx);
+    expect(newline.content).toContain('path contains U+000A, a control character, at position 10');
+    const rtl = await readFileTool.run({ path: 'src/cfg\u202Ets.config' }, ctx);
+    expect(rtl.content).toContain('U+202E, a bidirectional-formatting character');
+    expect(ctx.approvals).toEqual([]);
   });
 
   it('returns a refusal when the read is not allowed, with the reason', async () => {

@@ -2,22 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutputCap, runCommandTool } from '../../../src/agent/tools/run-command.js';
+import { isRunning } from '../../helpers/processes.js';
 import { createContext, gitdir } from './context.js';
-
-/** Whether a process runs. A zombie does not count: here PID 1 may not reap orphans. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
 
 function pidIn(root: string, file: string): number {
   return Number(readFileSync(join(root, file), 'utf8').trim());
@@ -69,7 +55,7 @@ describe('run_command', () => {
     expect(result.isError).toBe(true);
     expect(result.content).toMatch(/^Timed out after 0\.5 s; the command and its child processes were killed\./);
     expect(result.content).toContain('started');
-    expect(running(pidIn(root, 'child.pid'))).toBe(false);
+    expect(isRunning(pidIn(root, 'child.pid'))).toBe(false);
   });
 
   it('kills children that ignore SIGTERM with SIGKILL after the grace period', async () => {
@@ -79,7 +65,7 @@ describe('run_command', () => {
     const result = await runCommandTool.run({ command }, ctx);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     expect(result.content).toMatch(/^Timed out/);
-    expect(running(pidIn(root, 'stubborn.pid'))).toBe(false);
+    expect(isRunning(pidIn(root, 'stubborn.pid'))).toBe(false);
   });
 
   it('stops a command that prints forever, with bounded output', async () => {
@@ -97,7 +83,7 @@ describe('run_command', () => {
     const result = await runCommandTool.run({ command: 'sleep 60 & echo $! > aborted.pid; wait' }, ctx);
     expect(result.isError).toBe(true);
     expect(result.content).toMatch(/^Cancelled; the command and its child processes were killed\./);
-    expect(running(pidIn(root, 'aborted.pid'))).toBe(false);
+    expect(isRunning(pidIn(root, 'aborted.pid'))).toBe(false);
   });
 
   it('does not hang on background processes that keep the output open', async () => {
@@ -106,7 +92,7 @@ describe('run_command', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(result.content).toMatch(/^exit code 0\ndone\n/);
     expect(result.content).toContain('background processes');
-    expect(running(pidIn(root, 'bg.pid'))).toBe(false);
+    expect(isRunning(pidIn(root, 'bg.pid'))).toBe(false);
   });
 
   it('does not run a refused command', async () => {

@@ -62,6 +62,18 @@ describe('validateArgs', () => {
     expect(error).toContain('Expected: read_file({"path": string, "start_line"?: integer, "all"?: boolean})');
   });
 
+  it('says when a call came with no arguments at all: arguments that did not parse arrive so', () => {
+    expect(errorOf({})).toContain('missing required "path" (string). The call came with no arguments at all');
+    expect(errorOf({ start_line: 1 })).not.toContain('no arguments');
+  });
+
+  it('names at most five unknown arguments, and counts the rest', () => {
+    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
+    const error = errorOf({ path: 'a', ...many });
+    expect(error).toContain('unknown argument "k4"; 4995 more unknown arguments. Expected:');
+    expect(error).not.toContain('"k5"');
+  });
+
   it('refuses wrong types without coercing them', () => {
     expect(errorOf({ path: 42 })).toContain('"path" must be a string, got number 42');
     expect(errorOf({ path: ['a'] })).toContain('got an array');
