@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeModel, type FakeOllama, type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
 import { type AgentRun, runAgent } from '../helpers/agent.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+import { closedPort, readTask, runTaskToEnd, taskIds } from '../helpers/tasks.js';
+import type { TaskRecord } from '../../src/git/task-store.js';
 
 /**
  * SPEC section 10, each situation through the real `agent` binary: a message that says what
@@ -23,14 +24,6 @@ const edit = (path: string, oldText: string, newText: string) => ({
 const FINISH = { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
 const STACK = /\n\s+at .+:\d+:\d+/;
 
-interface Task {
-  id: string;
-  branch: string;
-  worktree: string;
-  status: string;
-  steps: number;
-  base: { ref: string; commit: string };
-}
 
 let servers: FakeOllama[] = [];
 let repos: TestRepo[] = [];
@@ -79,32 +72,15 @@ function expectSays(run: AgentRun, code: number, ...says: (string | RegExp)[]): 
   expect(text).not.toMatch(/unexpected error/i);
 }
 
-const taskIds = (repo: TestRepo): string[] => {
-  try {
-    return readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-  } catch {
-    return [];
-  }
-};
-const readTask = (repo: TestRepo, id: string): Task =>
-  JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
-const onlyTask = (repo: TestRepo): Task => readTask(repo, taskIds(repo)[0] ?? '');
+const onlyTask = (repo: TestRepo): TaskRecord => readTask(repo, taskIds(repo)[0] ?? '');
 
 /** Runs one task to its end with every class approved; returns its record. */
-async function doneTask(repo: TestRepo, env: NodeJS.ProcessEnv, instruction: string): Promise<Task> {
-  const known = new Set(taskIds(repo));
-  const run = await agent(repo, env, 'task', instruction, '--approve', 'all');
+async function doneTask(repo: TestRepo, env: NodeJS.ProcessEnv, instruction: string): Promise<TaskRecord> {
+  const { run, task } = await runTaskToEnd(repo, env, instruction);
   expect(run.code, run.stdout + run.stderr).toBe(0);
-  return readTask(repo, taskIds(repo).find((id) => !known.has(id)) ?? '');
+  return task;
 }
 
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** A change of a.txt on a branch `other` and another on main: merging one into the other conflicts. */
 function divergeOnA(repo: TestRepo): void {

@@ -1,9 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
 import { runAgent } from '../helpers/agent.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+import { readTask, runTaskToEnd } from '../helpers/tasks.js';
+import type { TaskRecord } from '../../src/git/task-store.js';
 
 let server: FakeOllama | undefined;
 let repo: TestRepo | undefined;
@@ -18,32 +20,13 @@ const edit = (path: string, oldText: string, newText: string) => ({
 });
 const FINISH = { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
 
-interface Task {
-  id: string;
-  branch: string;
-  worktree: string;
-  status: string;
-  steps: number;
-}
 
 /** Runs one scripted task to its end with every class approved and returns its record. */
-async function doneTask(repo: TestRepo, env: NodeJS.ProcessEnv, instruction: string): Promise<Task> {
-  const known = new Set(listTaskIds(repo));
-  const run = await runAgent(['task', instruction, '--approve', 'all'], { cwd: repo.root, env });
+async function doneTask(repo: TestRepo, env: NodeJS.ProcessEnv, instruction: string): Promise<TaskRecord> {
+  const { run, task } = await runTaskToEnd(repo, env, instruction);
   expect(run.stderr).toBe('');
-  const id = listTaskIds(repo).find((candidate) => !known.has(candidate)) ?? '';
-  return readTask(repo, id);
+  return task;
 }
-
-const listTaskIds = (repo: TestRepo): string[] => {
-  try {
-    return readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-  } catch {
-    return [];
-  }
-};
-const readTask = (repo: TestRepo, id: string): Task =>
-  JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
 
 async function setup(script: object[]) {
   server = await startFakeOllama({ script });
