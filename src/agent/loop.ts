@@ -42,6 +42,8 @@ export interface RunTaskOptions {
   resumed: boolean;
   /** An instruction given with --resume: the model gets it once what was pending is settled. */
   followUp?: string;
+  /** Resolves once the worktree is there: a new task makes it while the first request runs. */
+  worktreeReady: Promise<void>;
   /** The task's language servers (started lazily by the first question that needs one). */
   servers?: LanguageServers;
   /** Ctrl-C stops the generation in progress through it; the user then steers. */
@@ -258,6 +260,7 @@ const stableJson = (value: unknown): string =>
  */
 async function runCalls(runner: CallRunner, calls: ToolCall[], ctx: ToolContext): Promise<CallsOutcome> {
   let outcome: CallsOutcome = 'continue';
+  if (calls.length > 0) await runner.options.worktreeReady;
   for (const call of calls) {
     if (outcome !== 'repeating' && runner.repeats.repeated(call)) outcome = 'repeating';
     if (outcome === 'repeating') {

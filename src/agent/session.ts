@@ -1,16 +1,16 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { type Config, loadConfig, taskNumCtx } from '../config/load.js';
 import { worktreesDir } from '../config/paths.js';
-import { AgentError } from '../errors.js';
+import { AgentError, TaskFault } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { git } from '../git/exec.js';
 import { findTask } from '../git/find-task.js';
 import { openRepo, type Repo, requireNoOperation, requireStartableHead, resolveCommit } from '../git/repo.js';
-import { createTask } from '../git/task-branch.js';
+import { createTaskBranch, makeTaskWorktree } from '../git/task-branch.js';
 import { lockTask } from '../git/task-lock.js';
 import { loadTask, saveTask, type TaskRecord } from '../git/task-store.js';
 import { recordTrust, type UntrustedRepoConfig } from '../config/trust.js';
-import { linkDependencyFolders, WORKTREE_CONFIG, worktreeExists } from '../git/worktree.js';
+import { worktreeExists } from '../git/worktree.js';
 import { createProvider } from '../model/index.js';
 import { parseModelName } from '../model/model-name.js';
 import { ModelError, type ModelProvider } from '../model/types.js';
@@ -28,6 +28,8 @@ export interface Session {
   resumed: boolean;
   /** Releases the task's lock: one process at a time runs a task. */
   unlock: () => void;
+  /** Resolves once the task's worktree is there (a new task makes it while the model reads). */
+  worktreeReady: Promise<void>;
   /** What the user must be told before the task starts (a repository config not applied). */
   notices: string[];
 }
@@ -84,11 +86,17 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
       kind: 'usage',
     });
   }
+  // The model server is asked while git looks at the repository: the first request over HTTP
+  // loads Node's fetch, which takes longer than those git commands.
+  const model = connect(config, request.model !== undefined).then(async (provider) => ({
+    provider,
+    info: await provider.info().catch(rethrowModelError),
+  }));
+  model.catch(() => {}); // awaited below, after the repository's own checks
   const base = await startingPoint(repo, request.base);
-  const provider = await connect(config, request.model !== undefined);
-  const info = await provider.info().catch(rethrowModelError);
+  const { provider, info } = await model;
   const numCtx = taskNumCtx(config.contextWindow, info.contextLength);
-  const task = await createTask({
+  const task = await createTaskBranch({
     repo,
     instruction,
     base,
@@ -103,7 +111,14 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
   saveTask(repo.commonDir, task);
   const unlock = lockTask(repo.commonDir, task.id);
   const conversation = openConversation(repo.commonDir, task);
-  return { repo, config, task, provider, conversation, numCtx, resumed: false, unlock };
+  const worktreeReady = makeTaskWorktree(repo, task).catch((error: unknown) => {
+    throw new TaskFault(`The worktree of task ${task.id} could not be made at ${task.worktree}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: `The task branch ${task.branch} is kept; agent task --resume ${task.id} tries again.`,
+      cause: error,
+    });
+  });
+  worktreeReady.catch(() => {}); // awaited before the first tool runs, and at the end of the task
+  return { repo, config, task, provider, conversation, numCtx, resumed: false, unlock, worktreeReady };
 }
 
 /**
@@ -165,6 +180,7 @@ async function resumeLocked(
       ? [`The worktree ${task.worktree} had been deleted by hand; it was made again from ${task.branch}, which holds every step.`]
       : [],
     unlock,
+    worktreeReady: Promise.resolve(),
   };
 }
 
@@ -248,9 +264,6 @@ async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<boolean> {
       hint: `Nothing can be resumed; agent abort ${task.id} records the task as given up.`,
     });
   }
-  await git([...WORKTREE_CONFIG, '-c', 'core.hooksPath=/dev/null', 'worktree', 'add', '--quiet', task.worktree, task.branch], {
-    cwd: repo.root,
-  });
-  await linkDependencyFolders(repo, task.worktree);
+  await makeTaskWorktree(repo, task);
   return true;
 }

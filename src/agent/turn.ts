@@ -1,4 +1,4 @@
-import { type ChatMessage, ModelError, type ModelProvider, type ToolCall, type ToolDefinition } from '../model/types.js';
+import { type ChatMessage, ModelError, type ModelEvent, type ModelProvider, type ToolCall, type ToolDefinition } from '../model/types.js';
 import type { ContextWindow } from './context-window.js';
 import type { AgentEvent } from './events.js';
 import { MAX_CALLS, parseTextToolCalls, tooManyCalls } from './text-tools.js';
@@ -143,19 +143,29 @@ async function request(
   const stopped = setup.generation.begin();
   const signal = AbortSignal.any([setup.signal, stopped]);
   try {
-    const loaded = await setup.provider.isLoaded?.(signal);
-    setup.emit({ type: 'turn_start', ...prompt, loading: loaded === false });
-    return await stream(setup, messages, signal, stopped);
+    // Whether the model is in memory is asked beside the request, not before it: the answer only
+    // words the waiting line, and the request should not wait for it.
+    const loaded = setup.provider.isLoaded?.(signal);
+    const events = setup.provider.chat({ messages, tools: setup.tools, numCtx: setup.numCtx, signal })[Symbol.asyncIterator]();
+    const first = events.next();
+    first.catch(() => {}); // consumed by stream(), after the waiting line is up
+    setup.emit({ type: 'turn_start', ...prompt, loading: (await loaded) === false });
+    return await stream(setup, events, first, stopped);
   } finally {
     setup.generation.end();
   }
 }
 
-async function stream(setup: TurnSetup, messages: ChatMessage[], signal: AbortSignal, stopped: AbortSignal): Promise<TurnResult> {
+async function stream(
+  setup: TurnSetup,
+  events: AsyncIterator<ModelEvent>,
+  first: Promise<IteratorResult<ModelEvent>>,
+  stopped: AbortSignal,
+): Promise<TurnResult> {
   let text = '';
   const calls: ToolCall[] = [];
-  const events = setup.provider.chat({ messages, tools: setup.tools, numCtx: setup.numCtx, signal });
-  for await (const event of events) {
+  for (let next = await first; !next.done; next = await events.next()) {
+    const event = next.value;
     if (event.type === 'text_delta') {
       text += event.text;
       setup.emit(event);

@@ -62,6 +62,9 @@ export async function taskCommand(instruction: string | undefined, options: Task
     overrides: session.config.lsp,
     onNotice: (message) => view({ type: 'notice', message }),
   });
+  session.worktreeReady
+    .then(async () => (await import('../lsp/prewarm.js')).prewarmLanguageServers(servers, task.worktree, session.config.lsp))
+    .catch(() => {}); // a server that cannot start says so when it is asked
 
   // Ctrl-C while the model generates stops it and asks for a steering instruction (with a
   // terminal); any other Ctrl-C stops the task, and one more leaves at once.
@@ -108,6 +111,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
       emit: view,
       resumed: session.resumed,
       followUp: session.resumed ? instruction?.trim() || undefined : undefined,
+      worktreeReady: session.worktreeReady,
       servers,
       generation,
     });
@@ -123,6 +127,8 @@ export async function taskCommand(instruction: string | undefined, options: Task
       end = 'interrupted';
     }
   } finally {
+    // Never leave while git is still making the worktree: a half-made one would need repairing.
+    await session.worktreeReady.catch(() => {});
     process.off('SIGINT', onInterrupt);
     await servers.shutdownAll();
     session.unlock();

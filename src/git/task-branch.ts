@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locality } from '../model/types.js';
-import { gitOut } from './exec.js';
+import { git, gitOut } from './exec.js';
 import type { Repo } from './repo.js';
 import { newTaskId, saveTask, type TaskRecord, taskDir } from './task-store.js';
 import { taskCommitMessage } from './trailers.js';
@@ -38,11 +38,21 @@ export function slugify(text: string): string {
 }
 
 /**
- * Creates the task: its branch `agent/<id>-<slug>` with a first commit that records the task, its
- * worktree, the dependency folders linked into it, and its state. Touches nothing of the user's
- * checkout.
+ * Creates the task: its branch, its worktree with the dependency folders linked into it, and its
+ * state. Touches nothing of the user's checkout.
  */
 export async function createTask(options: CreateTaskOptions): Promise<TaskRecord> {
+  const task = await createTaskBranch(options);
+  await makeTaskWorktree(options.repo, task);
+  return task;
+}
+
+/**
+ * The task without its worktree yet: its branch `agent/<id>-<slug>` with a first commit that
+ * records the task, and its state. The first model request needs no more, so the worktree is made
+ * (makeTaskWorktree) while the model reads its prompt.
+ */
+export async function createTaskBranch(options: CreateTaskOptions): Promise<TaskRecord> {
   const { repo } = options;
   const id = newTaskId((candidate) => existsSync(taskDir(repo.commonDir, candidate)));
   const slug = slugify(options.instruction);
@@ -60,8 +70,8 @@ export async function createTask(options: CreateTaskOptions): Promise<TaskRecord
     { cwd: repo.root, input: message },
   );
   const worktree = join(options.worktreesDir, `${id}-${slug}`);
-  await addTaskWorktree(repo, worktree, branch, root);
-  await linkDependencyFolders(repo, worktree);
+  // Create only: a branch of that name that exists already is an error, never overwritten.
+  await git(['update-ref', '-m', 'hunkwise: task', `refs/heads/${branch}`, root, ''], { cwd: repo.root });
   const now = new Date().toISOString();
   const record: TaskRecord = {
     id,
@@ -79,4 +89,10 @@ export async function createTask(options: CreateTaskOptions): Promise<TaskRecord
   };
   saveTask(repo.commonDir, record);
   return record;
+}
+
+/** Checks the task branch out in the task's worktree and links the dependency folders into it. */
+export async function makeTaskWorktree(repo: Repo, task: TaskRecord): Promise<void> {
+  await addTaskWorktree(repo, task.worktree, task.branch);
+  await linkDependencyFolders(repo, task.worktree);
 }

@@ -17,9 +17,9 @@ const NO_HOOKS = ['-c', `core.hooksPath=${process.platform === 'win32' ? 'NUL' :
 /** Folders the project needs but git ignores: shared with the task so its tools and tests run. */
 const DEPENDENCY_FOLDERS = new Set(['node_modules', '.venv', 'venv', 'vendor']);
 
-export async function addTaskWorktree(repo: Repo, path: string, branch: string, commit: string): Promise<void> {
+export async function addTaskWorktree(repo: Repo, path: string, branch: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  await git([...WORKTREE_CONFIG, ...NO_HOOKS, 'worktree', 'add', '--quiet', '-b', branch, path, commit], {
+  await git([...WORKTREE_CONFIG, ...NO_HOOKS, 'worktree', 'add', '--quiet', path, branch], {
     cwd: repo.root,
   });
 }
