@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLanguageServer } from '../dist/lsp/client.js';
 import { findServer } from '../dist/lsp/servers.js';
+import { isMain, printRows, row, runCount } from './lib.mjs';
 
 const FILES = 1000;
 const USERS = 100; // files that use the symbol, twice each: 200 references
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 3);
-const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 7);
+const COLD_RUNS = runCount('COLD', 3);
+const WARM_RUNS = runCount('WARM', 7);
 
 /** A project of FILES files: lib.ts declares `target`, USERS files call it twice, the rest are filler. */
 export function generateProject(root) {
@@ -28,8 +29,6 @@ export function generateProject(root) {
   }
   execFileSync('git', ['init', '-q'], { cwd: root });
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
   const root = mkdtempSync(join(tmpdir(), 'hunkwise-bench-rename-'));
@@ -64,8 +63,8 @@ async function main() {
     }
     await client.shutdown();
     return [
-      { figure: `rename, 200 call sites (${edits} edits), ${FILES} files, cold`, value: median(cold), min: Math.min(...cold), max: Math.max(...cold), target: 3000 },
-      { figure: `rename, 200 call sites (${edits} edits), ${FILES} files, warm`, value: median(warm), min: Math.min(...warm), max: Math.max(...warm), target: 200 },
+      row(`rename, 200 call sites (${edits} edits), ${FILES} files, cold`, cold, { target: 3000 }),
+      row(`rename, 200 call sites (${edits} edits), ${FILES} files, warm`, warm, { target: 200 }),
     ];
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -74,8 +73,4 @@ async function main() {
 
 export const figures = main;
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const row of await main()) {
-    console.log(`${row.figure}: median ${row.value.toFixed(0)} ms (min ${row.min.toFixed(0)}, max ${row.max.toFixed(0)}); target ≤ ${row.target} ms: ${row.value <= row.target ? 'met' : 'NOT met'}`);
-  }
-}
+if (isMain(import.meta.url)) printRows(await main());

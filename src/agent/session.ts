@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Config, loadConfig, taskNumCtx } from '../config/load.js';
 import { worktreesDir } from '../config/paths.js';
 import { AgentError, TaskFault } from '../errors.js';
@@ -6,7 +7,7 @@ import { faultPoint } from '../fault.js';
 import { git } from '../git/exec.js';
 import { findTask } from '../git/find-task.js';
 import { openRepo, type Repo, requireNoOperation, requireStartableHead, resolveCommit } from '../git/repo.js';
-import { createTaskBranch, makeTaskWorktree } from '../git/task-branch.js';
+import { createTaskRecord, makeTaskWorktree } from '../git/task-branch.js';
 import { lockTask } from '../git/task-lock.js';
 import { loadTask, saveTask, type TaskRecord } from '../git/task-store.js';
 import { recordTrust, type UntrustedRepoConfig } from '../config/trust.js';
@@ -96,7 +97,7 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
   const base = await startingPoint(repo, request.base);
   const { provider, info } = await model;
   const numCtx = taskNumCtx(config.contextWindow, info.contextLength);
-  const task = await createTaskBranch({
+  const task = await createTaskRecord({
     repo,
     instruction,
     base,
@@ -244,11 +245,28 @@ function rethrowModelError(error: unknown): never {
 }
 
 /**
+ * A worktree whose checkout was stopped half-way: `git worktree add` keeps the worktree locked
+ * ("initializing") until its checkout is complete, and hunkwise never locks one otherwise.
+ */
+function halfMade(worktree: string): boolean {
+  try {
+    const gitDir = readFileSync(join(worktree, '.git'), 'utf8').replace(/^gitdir:\s*/, '').trim();
+    return existsSync(join(gitDir, 'locked'));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A worktree deleted by hand is made again from the task branch, which holds every step. True
  * when it had to be made again.
  */
 async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<boolean> {
-  if (worktreeExists(task.worktree)) return false;
+  if (worktreeExists(task.worktree) && !halfMade(task.worktree)) return false;
+  if (worktreeExists(task.worktree)) {
+    // Killed while git was checking it out: what is there is a part of the branch, made again.
+    await git(['worktree', 'remove', '--force', task.worktree], { cwd: repo.root });
+  }
   if (existsSync(task.worktree) && readdirSync(task.worktree).length > 0) {
     throw new AgentError(`${task.worktree}, the worktree of task ${task.id}, is no longer a git worktree (its .git file is gone).`, {
       hint: `Move that folder away (anything in it that is not on ${task.branch} is not part of the task), then run agent task --resume ${task.id} again: it makes the worktree again from the branch.`,
@@ -259,7 +277,8 @@ async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<boolean> {
     cwd: repo.root,
     okCodes: [1],
   });
-  if (branch.code !== 0) {
+  // A task stopped before its branch was made (it is made with the worktree) has no step to lose.
+  if (branch.code !== 0 && task.steps > 0) {
     throw new AgentError(`The branch ${task.branch} of task ${task.id} no longer exists.`, {
       hint: `Nothing can be resumed; agent abort ${task.id} records the task as given up.`,
     });

@@ -31,11 +31,11 @@ export function textProtocolPrompt(tools: ToolDefinition[]): string {
   ].join('\n');
 }
 
-/** `read_file(path, start_line?: integer, end_line?: integer): Show a text file ...` */
+/** `read_file(path, start_line?: integer, end_line?: integer): Numbered lines of ...` */
 function toolLine(tool: ToolDefinition): string {
   const { properties, required } = tool.parameters;
   const args = Object.entries(properties).map(([name, property]) => {
-    const optional = required.includes(name) ? '' : '?';
+    const optional = required?.includes(name) ? '' : '?';
     return property.type === 'string' ? `${name}${optional}` : `${name}${optional}: ${property.type}`;
   });
   return `${tool.name}(${args.join(', ')}): ${tool.description}`;

@@ -24,7 +24,7 @@ export function validateArgs(schema: ParameterSchema, raw: unknown, toolName?: s
   for (const [name, property] of Object.entries(schema.properties)) {
     const v = given[name];
     if (v === undefined || v === null) {
-      if (schema.required.includes(name)) problems.push(`missing required "${name}" (${property.type})`);
+      if (schema.required?.includes(name)) problems.push(`missing required "${name}" (${property.type})`);
       continue;
     }
     const coerced = coerce(property.type, v);
@@ -55,7 +55,7 @@ const NO_ARGUMENTS =
 /** `read_file({"path": string, "start_line"?: integer})`: the shape quoted in every error. */
 export function callShape(schema: ParameterSchema, toolName = ''): string {
   const fields = Object.entries(schema.properties).map(([name, property]) => {
-    const optional = schema.required.includes(name) ? '' : '?';
+    const optional = schema.required?.includes(name) ? '' : '?';
     return `"${name}"${optional}: ${property.type}`;
   });
   return `${toolName}({${fields.join(', ')}})`;

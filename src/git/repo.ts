@@ -51,6 +51,10 @@ export interface HeadState {
  */
 export async function requireStartableHead(repo: Repo): Promise<HeadState> {
   requireNoOperation(repo, 'start the task again');
+  // One process in the usual case: the branch HEAD names and its commit.
+  const head = await git(['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'], { cwd: repo.root, okCodes: [128] });
+  const [commit = '', name = ''] = head.stdout.trim().split('\n');
+  if (head.code === 0 && name.startsWith('refs/heads/')) return { branch: name.slice('refs/heads/'.length), ref: name, commit };
   const ref = await git(['symbolic-ref', '-q', 'HEAD'], { cwd: repo.root, okCodes: [1] });
   if (ref.code === 1) {
     const at = await git(['rev-parse', '-q', '--short', 'HEAD'], { cwd: repo.root, okCodes: [1] });
@@ -61,14 +65,11 @@ export async function requireStartableHead(repo: Repo): Promise<HeadState> {
       },
     );
   }
-  const fullRef = ref.stdout.trim();
-  const commit = await git(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { cwd: repo.root, okCodes: [1] });
-  if (commit.code !== 0) {
-    throw new AgentError(`The repository has no commits yet (${fullRef.replace('refs/heads/', '')} is unborn).`, {
-      hint: 'Make a first commit (git add -A && git commit -m "Initial commit"), then start the task.',
-    });
-  }
-  return { branch: fullRef.replace(/^refs\/heads\//, ''), ref: fullRef, commit: commit.stdout.trim() };
+  if (head.code === 0) return { branch: name, ref: name, commit };
+  // HEAD names a branch without a commit.
+  throw new AgentError(`The repository has no commits yet (${ref.stdout.trim().replace('refs/heads/', '')} is unborn).`, {
+    hint: 'Make a first commit (git add -A && git commit -m "Initial commit"), then start the task.',
+  });
 }
 
 /**

@@ -42,17 +42,18 @@ export function slugify(text: string): string {
  * state. Touches nothing of the user's checkout.
  */
 export async function createTask(options: CreateTaskOptions): Promise<TaskRecord> {
-  const task = await createTaskBranch(options);
+  const task = await createTaskRecord(options);
   await makeTaskWorktree(options.repo, task);
   return task;
 }
 
 /**
- * The task without its worktree yet: its branch `agent/<id>-<slug>` with a first commit that
- * records the task, and its state. The first model request needs no more, so the worktree is made
- * (makeTaskWorktree) while the model reads its prompt.
+ * The task without its branch and worktree yet: the first commit of its branch
+ * `agent/<id>-<slug>`, which records the task, and its state. The first model request needs no
+ * more, so the branch and the worktree are made (makeTaskWorktree, one git process) while the
+ * model reads its prompt.
  */
-export async function createTaskBranch(options: CreateTaskOptions): Promise<TaskRecord> {
+export async function createTaskRecord(options: CreateTaskOptions): Promise<TaskRecord> {
   const { repo } = options;
   const id = newTaskId((candidate) => existsSync(taskDir(repo.commonDir, candidate)));
   const slug = slugify(options.instruction);
@@ -70,8 +71,6 @@ export async function createTaskBranch(options: CreateTaskOptions): Promise<Task
     { cwd: repo.root, input: message },
   );
   const worktree = join(options.worktreesDir, `${id}-${slug}`);
-  // Create only: a branch of that name that exists already is an error, never overwritten.
-  await git(['update-ref', '-m', 'hunkwise: task', `refs/heads/${branch}`, root, ''], { cwd: repo.root });
   const now = new Date().toISOString();
   const record: TaskRecord = {
     id,
@@ -91,8 +90,12 @@ export async function createTaskBranch(options: CreateTaskOptions): Promise<Task
   return record;
 }
 
-/** Checks the task branch out in the task's worktree and links the dependency folders into it. */
+/**
+ * Checks the task branch out in the task's worktree (creating the branch at the task's first
+ * commit when it does not exist yet) and links the dependency folders into it.
+ */
 export async function makeTaskWorktree(repo: Repo, task: TaskRecord): Promise<void> {
-  await addTaskWorktree(repo, task.worktree, task.branch);
+  const branch = await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}`], { cwd: repo.root, okCodes: [1] });
+  await addTaskWorktree(repo, task.worktree, task.branch, branch.code === 0 ? undefined : task.root);
   await linkDependencyFolders(repo, task.worktree);
 }

@@ -17,9 +17,11 @@ const NO_HOOKS = ['-c', `core.hooksPath=${process.platform === 'win32' ? 'NUL' :
 /** Folders the project needs but git ignores: shared with the task so its tools and tests run. */
 const DEPENDENCY_FOLDERS = new Set(['node_modules', '.venv', 'venv', 'vendor']);
 
-export async function addTaskWorktree(repo: Repo, path: string, branch: string): Promise<void> {
+/** Checks `branch` out at `path`; with `startAt`, the branch is created there first (it must not exist). */
+export async function addTaskWorktree(repo: Repo, path: string, branch: string, startAt?: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  await git([...WORKTREE_CONFIG, ...NO_HOOKS, 'worktree', 'add', '--quiet', path, branch], {
+  const target = startAt ? ['-b', branch, path, startAt] : [path, branch];
+  await git([...WORKTREE_CONFIG, ...NO_HOOKS, 'worktree', 'add', '--quiet', ...target], {
     cwd: repo.root,
   });
 }

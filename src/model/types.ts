@@ -23,10 +23,12 @@ export type ChatMessage =
   | { role: 'tool'; content: string; toolName: string };
 
 /** JSON Schema of a tool's arguments, the subset the tools use. */
+/** A tool's arguments. A property whose name says it all has no description: every token of the tools is in every prompt. */
 export interface ParameterSchema {
   type: 'object';
-  properties: Record<string, { type: 'string' | 'integer' | 'boolean'; description: string }>;
-  required: string[];
+  properties: Record<string, { type: 'string' | 'integer' | 'boolean'; description?: string }>;
+  /** Left out when every argument is optional. */
+  required?: string[];
 }
 
 export interface ToolDefinition {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,8 +55,10 @@ async function diskWith(free: number | undefined): Promise<Disk> {
   let freeAtAnswer = -1;
   const server = await startFakeOllama({
     models: [{ name: 'qwen2.5-coder:7b', contextLength: 65536 }],
-    script: (body: FakeChatBody, index: number) => {
+    script: async (body: FakeChatBody, index: number) => {
       if (index === 0) {
+        // The worktree is made while the model reads its first prompt: fill once it is there.
+        await worktreeMade(repo);
         if (free !== undefined) fill(mount, free);
         freeAtAnswer = freeBytes(mount);
         return WRITE;
@@ -88,6 +90,15 @@ const freeBytes = (path: string): number => {
 };
 
 /** Fills the file system of `mount` with a ballast file until `free` bytes are left. */
+/** Waits (at most 10 s) until the task's worktree is checked out: git unlocks it when done. */
+async function worktreeMade(repo: TestRepo): Promise<void> {
+  const admin = join(repo.root, '.git', 'worktrees');
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 10))) {
+    const [name] = existsSync(admin) ? readdirSync(admin) : [];
+    if (name && !existsSync(join(admin, name, 'locked'))) return;
+  }
+}
+
 function fill(mount: string, free: number): void {
   const ballast = join(mount, 'ballast');
   const missing = freeBytes(mount) - free;

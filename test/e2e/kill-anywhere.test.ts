@@ -159,6 +159,8 @@ const commandRan = (_t: Trial, task: TaskState): void => {
 function stepsOf(repo: TestRepo, task: TaskState): { commit: string; tree: string; task: string; step: string; action: string }[] {
   const trailer = (key: string): string => `%(trailers:key=${key},valueonly)`;
   const format = `%H%x00%T%x00${trailer('Agent-Task')}%x00${trailer('Agent-Step')}%x00${trailer('Agent-Action')}%x01`;
+  // A task killed before its branch was made (it is made with the worktree) has no step yet.
+  if (!repo.git('branch', '--list', task.branch).trim()) return [];
   return repo
     .git('log', '--reverse', `--format=${format}`, `${task.root}..${task.branch}`)
     .split('\x01')
@@ -481,9 +483,16 @@ describe('agent task killed with SIGKILL', () => {
   it('after the command changed the worktree, before its change was proposed', () =>
     killAndResume([{ at: 'run:finished', steps: 1, landed: commandRan }]));
 
-  it('right after the task commit and worktree were created, before the conversation', () =>
+  it('right after the task was recorded, before its conversation, branch and worktree', () =>
     killAndResume([
-      { at: 'task:created', steps: 0, landed: (t, task) => expect(existsSync(join(stateOf(t, task), 'conversation.jsonl'))).toBe(false) },
+      {
+        at: 'task:created',
+        steps: 0,
+        landed: (t, task) => {
+          expect(existsSync(join(stateOf(t, task), 'conversation.jsonl'))).toBe(false);
+          expect(existsSync(task.worktree)).toBe(false);
+        },
+      },
     ]));
 
   it('during resume itself, while it completes an interrupted step', () =>

@@ -26,7 +26,7 @@ describe('textProtocolPrompt', () => {
     const lines = prompt.split('\n');
     for (const tool of tools) expect(lines.filter((line) => line.startsWith(`${tool.name}(`))).toHaveLength(1);
     expect(prompt).toContain(
-      'read_file(path, start_line?: integer, end_line?: integer): Show a text file with line numbers, up to 500 lines per call.',
+      'read_file(path, start_line?: integer, end_line?: integer): Numbered lines of a text file, at most 500 per call.',
     );
     expect(prompt).toContain('grep(pattern, path?): ');
     expect(prompt).toContain('edit_file(path, old_text, new_text): ');

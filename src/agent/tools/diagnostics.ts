@@ -21,7 +21,6 @@ export const diagnosticsTool: Tool<DiagnosticsArgs> = {
   parameters: {
     type: 'object',
     properties: { path: { type: 'string', description: 'file to check' } },
-    required: [],
   },
   actionClass: 'read',
   describe: (args) => `diagnostics${args.path ? ` ${args.path}` : ''}`,

@@ -18,9 +18,9 @@ export const editFileTool: Tool<EditFileArgs> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', description: 'file path' },
+      path: { type: 'string' },
       old_text: { type: 'string', description: 'exact text to replace, unique in the file' },
-      new_text: { type: 'string', description: 'replacement text' },
+      new_text: { type: 'string' },
     },
     required: ['path', 'old_text', 'new_text'],
   },

@@ -12,7 +12,7 @@ export const findSymbolTool: Tool<FindSymbolArgs> = {
   parameters: {
     type: 'object',
     properties: {
-      name: { type: 'string', description: 'name or name path, e.g. parseConfig or Config.load' },
+      name: { type: 'string', description: 'name or name path, e.g. Config.load' },
       path: { type: 'string', description: 'file to look in' },
     },
     required: ['name'],

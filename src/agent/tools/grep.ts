@@ -21,8 +21,8 @@ export const grepTool: Tool<GrepArgs> = {
   parameters: {
     type: 'object',
     properties: {
-      pattern: { type: 'string', description: 'extended regex, e.g. parseConfig\\(' },
-      path: { type: 'string', description: 'file or folder to search, default all' },
+      pattern: { type: 'string', description: 'extended regex' },
+      path: { type: 'string', description: 'file or folder, default all' },
     },
     required: ['pattern'],
   },

@@ -21,10 +21,9 @@ export const listFilesTool: Tool<ListFilesArgs> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', description: 'folder, default the repo root' },
+      path: { type: 'string', description: 'folder, default the root' },
       pattern: { type: 'string', description: 'glob, e.g. *.ts or src/**/*.test.ts' },
     },
-    required: [],
   },
   actionClass: 'read',
   describe: (args) => `list_files ${args.path ?? '.'}`,

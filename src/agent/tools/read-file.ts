@@ -18,13 +18,13 @@ const MAX_LINE_CHARS = 2_000;
 
 export const readFileTool: Tool<ReadFileArgs> = {
   name: 'read_file',
-  description: 'Show a text file with line numbers, up to 500 lines per call.',
+  description: 'Numbered lines of a text file, at most 500 per call.',
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', description: 'file path' },
-      start_line: { type: 'integer', description: 'first line' },
-      end_line: { type: 'integer', description: 'last line' },
+      path: { type: 'string' },
+      start_line: { type: 'integer', description: 'from 1' },
+      end_line: { type: 'integer' },
     },
     required: ['path'],
   },

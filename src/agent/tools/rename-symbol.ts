@@ -23,7 +23,7 @@ export const renameSymbolTool: Tool<RenameSymbolArgs> = {
     type: 'object',
     properties: {
       name: { type: 'string', description: 'current name or name path' },
-      new_name: { type: 'string', description: 'new name' },
+      new_name: { type: 'string' },
       path: { type: 'string', description: 'file that declares it' },
     },
     required: ['name', 'new_name'],

@@ -20,7 +20,7 @@ export const writeFileTool: Tool<WriteFileArgs> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', description: 'file path' },
+      path: { type: 'string' },
       content: { type: 'string', description: 'whole content' },
     },
     required: ['path', 'content'],
