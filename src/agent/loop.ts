@@ -11,7 +11,7 @@ import type { Permissions } from './permissions.js';
 import type { Conversation } from './conversation.js';
 import { ContextWindow } from './context-window.js';
 import type { AgentEvent, InstructionQuestion, TaskEnd, TaskIO } from './events.js';
-import { commitJournal, proposeStep, type StepContext } from './step.js';
+import type { StepContext } from './step.js';
 import { clearJournal, readJournal } from './step-journal.js';
 import type { Tool, ToolContext, ToolResult } from './tool.js';
 import { toolDefinitions } from './tools/index.js';
@@ -89,7 +89,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
         saveTask(options.commonDir, task);
       },
     }),
-    propose: (proposal) => proposeStep(stepContext, proposal, explanation),
+    // Loaded at the first edit (with the diff library): the first request does not wait for it.
+    propose: async (proposal) => (await import('./step.js')).proposeStep(stepContext, proposal, explanation),
   });
   const record = (message: ChatMessage): void => {
     conversation.append(message);
@@ -365,7 +366,7 @@ async function finishInterruptedStep(
 ): Promise<void> {
   const journal = readJournal(options.commonDir, options.task.id);
   if (!journal) return;
-  await commitJournal(stepContext, journal);
+  await (await import('./step.js')).commitJournal(stepContext, journal);
   options.emit({ type: 'notice', message: `Step ${journal.step} was approved before the task stopped; it is committed.` });
   const pending = options.conversation.pendingCalls();
   if (pending.calls.length > 0) record({ role: 'tool', toolName: pending.calls[0]?.name ?? 'tool', content: journal.outcome });
