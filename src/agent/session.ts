@@ -265,7 +265,7 @@ async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<boolean> {
   if (worktreeExists(task.worktree) && !halfMade(task.worktree)) return false;
   if (worktreeExists(task.worktree)) {
     // Killed while git was checking it out: what is there is a part of the branch, made again.
-    await git(['worktree', 'remove', '--force', task.worktree], { cwd: repo.root });
+    await git(['worktree', 'remove', '--force', '--force', task.worktree], { cwd: repo.root });
   }
   if (existsSync(task.worktree) && readdirSync(task.worktree).length > 0) {
     throw new AgentError(`${task.worktree}, the worktree of task ${task.id}, is no longer a git worktree (its .git file is gone).`, {

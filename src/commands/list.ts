@@ -32,11 +32,12 @@ export function age(iso: string, now = Date.now()): string {
 
 /** The tasks of the repository, from their state files and one `git for-each-ref`. */
 export async function listTasks(cwd: string): Promise<TaskSummary[]> {
+  // Both git processes at once: for-each-ref finds the repository by itself.
+  const refs = gitOut(['for-each-ref', '--format=%(refname:short)', 'refs/heads/agent/'], { cwd });
+  refs.catch(() => {}); // outside a repository openRepo says so
   const repo = await openRepo(cwd);
   const tasks = loadTasks(repo.commonDir);
-  const branches = new Set(
-    (await gitOut(['for-each-ref', '--format=%(refname:short)', 'refs/heads/agent/'], { cwd: repo.root })).split('\n'),
-  );
+  const branches = new Set((await refs).split('\n'));
   return tasks.map((task) => ({
     id: task.id,
     branch: task.branch,

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
@@ -81,5 +81,31 @@ describe('one process at a time', () => {
     expect(taken.stderr).toBe('');
     expect(taken.code).toBe(0);
     expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe('a task killed while git was checking its worktree out', () => {
+  it('makes the worktree again on resume, and proposes nothing of the half-made one', async () => {
+    server = await startFakeOllama({ script: [FINISH] });
+    repo = makeRepo({ 'a.txt': 'one\ntwo\nthree\n', 'b.txt': 'bee\n' });
+    const env = { ...repo.env, OLLAMA_HOST: server.url };
+    const first = await runAgent(['task', 'look', '--approve', 'all'], { cwd: repo.root, env });
+    expect(first.code).toBe(0);
+    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+    const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+    // What `git worktree add` leaves when it is killed mid-checkout: the worktree still locked
+    // ("initializing"), files missing.
+    const [admin = ''] = readdirSync(join(repo.root, '.git', 'worktrees'));
+    writeFileSync(join(repo.root, '.git', 'worktrees', admin, 'locked'), 'initializing');
+    rmSync(join(task.worktree, 'b.txt'));
+
+    server.setScript([FINISH]);
+    const resumed = await runAgent(['task', '--resume', id, '--approve', 'all'], { cwd: repo.root, env });
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(readFileSync(join(task.worktree, 'b.txt'), 'utf8')).toBe('bee\n');
+    expect(resumed.stdout).not.toContain('changes no step holds');
+    expect(repo.git('log', '--format=%s', `main..${task.branch}`).split('\n').filter(Boolean)).toHaveLength(1);
+    expect(existsSync(join(repo.root, '.git', 'worktrees', admin, 'locked'))).toBe(false);
   });
 });
