@@ -1,20 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
+import { describe, expect, it } from 'vitest';
+import { type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN, runAgent } from '../helpers/agent.js';
-import { type PtySession, spawnPty } from '../helpers/pty.js';
+import { type PtySession, ptyTestState, spawnPty } from '../helpers/pty.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 
-let server: FakeOllama | undefined;
-let repo: TestRepo | undefined;
-let pty: PtySession | undefined;
-
-afterEach(async () => {
-  pty?.kill('SIGKILL');
-  await server?.close();
-  repo?.cleanup();
-});
+const open = ptyTestState();
 
 /** Asks the language server (find_symbol), runs a command, finishes. */
 const SCRIPT: FakeTurn[] = [
@@ -42,14 +34,18 @@ function hostileRepo(): { repo: TestRepo; marker: string } {
 
 describe("a repository's own config, in a real terminal", () => {
   it('runs neither its language-server program nor its commands unasked until the user agreed, and remembers the answer', async () => {
-    server = await startFakeOllama({ script: SCRIPT });
+    const server = await startFakeOllama({ script: SCRIPT });
+    open.server = server;
     const made = hostileRepo();
-    repo = made.repo;
-    const env = { ...repo.env, OLLAMA_HOST: server.url };
-    const start = (): PtySession => spawnPty(process.execPath, [AGENT_BIN, 'task', 'look around'], { cwd: made.repo.root, env, cols: 160 });
+    open.repo = made.repo;
+    const env = { ...made.repo.env, OLLAMA_HOST: server.url };
+    const start = (): PtySession => {
+      open.pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'look around'], { cwd: made.repo.root, env, cols: 160 });
+      return open.pty;
+    };
 
     // No: the built-in server answers, and the command is asked about.
-    pty = start();
+    let pty = start();
     await pty.waitFor(/Apply these settings\?/);
     const asked = pty.screen();
     expect(asked).toContain("This repository's");
@@ -95,9 +91,10 @@ describe("a repository's own config, in a real terminal", () => {
   });
 
   it('refuses what needs agreement without a terminal, and says so', async () => {
-    server = await startFakeOllama({ script: SCRIPT });
+    const server = await startFakeOllama({ script: SCRIPT });
+    open.server = server;
     const made = hostileRepo();
-    repo = made.repo;
+    open.repo = made.repo;
     const run = await runAgent(['task', 'look around', '--approve', 'read'], { cwd: made.repo.root, env: { ...made.repo.env, OLLAMA_HOST: server.url } });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Not applied from .*config\.json, because there is no terminal to ask \(run the task in a terminal to agree, or put them in your own config\):\n\s+• permissions\.run: allow every command without asking\n\s+• lsp\.typescript: run the program/);
