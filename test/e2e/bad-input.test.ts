@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeModel, type FakeOllama, type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
 import { type AgentRun, runAgent } from '../helpers/agent.js';
-import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+import { makeRepo, snapshotCheckout, type TestRepo, writeUserConfig } from '../helpers/repo.js';
 import { closedPort, readTask, runTaskToEnd, taskIds } from '../helpers/tasks.js';
 import type { TaskRecord } from '../../src/git/task-store.js';
 
@@ -48,14 +48,10 @@ async function setup(
   const server = await startFakeOllama({ script, models: options.models });
   servers.push(server);
   const repo = newRepo(options.files);
-  if (options.config) userConfig(repo, options.config);
+  if (options.config) writeUserConfig(repo, options.config);
   return { repo, server, env: { ...repo.env, OLLAMA_HOST: server.url } };
 }
 
-function userConfig(repo: TestRepo, config: object): void {
-  mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
-  writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(config));
-}
 
 const agent = (repo: TestRepo, env: NodeJS.ProcessEnv, ...args: string[]): Promise<AgentRun> =>
   runAgent(args, { cwd: repo.root, env });
@@ -200,7 +196,7 @@ describe('the model', () => {
 
   it('a remote model as the config default: refused before anything is contacted, with the --model line', async () => {
     const repo = newRepo();
-    userConfig(repo, { model: 'cloud/big-model', providers: { cloud: { baseUrl: 'https://models.example.invalid/v1' } } });
+    writeUserConfig(repo, { model: 'cloud/big-model', providers: { cloud: { baseUrl: 'https://models.example.invalid/v1' } } });
     const before = snapshotCheckout(repo);
     const run = await agent(repo, repo.env, 'task', 'do it');
     expectSays(run, 2, 'is served from https://models.example.invalid/v1, which is not this machine', 'agent task --model cloud/big-model "..."');

@@ -1,27 +1,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
+import { describe, expect, it } from 'vitest';
+import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
 import { fixtureFiles } from '../helpers/fixture.js';
-import { type PtySession, spawnPty } from '../helpers/pty.js';
-import { makeRepo, type TestRepo } from '../helpers/repo.js';
+import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { makeRepo } from '../helpers/repo.js';
 
-let server: FakeOllama | undefined;
-let repo: TestRepo | undefined;
-let pty: PtySession | undefined;
-
-afterEach(async () => {
-  pty?.kill('SIGKILL');
-  await server?.close();
-  repo?.cleanup();
-});
+const open = ptyTestState();
 
 const NEW_TOTAL = "total(): string {\n  return this.items.join(',');\n}";
 
 describe('the diagnostics of a proposal, before it is approved', () => {
   it('shows the errors a replace_symbol and an edit_file add, and tells the model', async () => {
-    server = await startFakeOllama({
+    const server = await startFakeOllama({
       script: [
         { toolCalls: [{ name: 'replace_symbol', arguments: { name: 'Store.total', path: 'src/store.ts', new_text: NEW_TOTAL } }] },
         {
@@ -32,12 +24,15 @@ describe('the diagnostics of a proposal, before it is approved', () => {
         { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
       ],
     });
-    repo = makeRepo(fixtureFiles('diag-ts'));
-    pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'change the store', '--approve', 'read'], {
+    open.server = server;
+    const repo = makeRepo(fixtureFiles('diag-ts'));
+    open.repo = repo;
+    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'change the store', '--approve', 'read'], {
       cwd: repo.root,
       env: { ...repo.env, OLLAMA_HOST: server.url },
       cols: 200,
     });
+    open.pty = pty;
     // replace_symbol of a method: the error lands in the file that imports it.
     await pty.waitFor(/Stage this hunk \[[a-z,?]+\]\?$/m);
     expect(pty.screen()).toMatch(/adds src\/use\.ts:5:14 error TS2322: Type 'string' is not assignable to type 'number'\./);

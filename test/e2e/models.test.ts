@@ -1,10 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeModel, type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai/server.js';
 import { runAgent } from '../helpers/agent.js';
-import { makeRepo, type TestRepo } from '../helpers/repo.js';
+import { makeRepo, type TestRepo, writeUserConfig } from '../helpers/repo.js';
 
 const MODELS: FakeModel[] = [
   { name: 'qwen2.5-coder:7b', size: 4_683_087_332, contextLength: 32768, tools: true },
@@ -23,10 +21,6 @@ afterEach(async () => {
   repo?.cleanup();
 });
 
-function userConfig(repo: TestRepo, config: object): void {
-  mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
-  writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(config));
-}
 
 /** The table's cells, split where two or more spaces separate the columns. */
 const cells = (stdout: string): string[][] =>
@@ -81,7 +75,7 @@ describe('agent models', () => {
   it('lists an OpenAI-compatible provider named on the command line, with what its server tells', async () => {
     openai = await startFakeOpenAI({ models: [{ id: 'qwen2.5-coder-7b-instruct', max_model_len: 16384 }, { id: 'phi-4' }] });
     repo = makeRepo({ 'a.txt': 'one\n' });
-    userConfig(repo, { providers: { lmstudio: { baseUrl: openai.baseUrl } } });
+    writeUserConfig(repo, { providers: { lmstudio: { baseUrl: openai.baseUrl } } });
     const run = await runAgent(['models', 'lmstudio'], { cwd: repo.root, env: repo.env });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -95,7 +89,7 @@ describe('agent models', () => {
 
   it('contacts a remote provider only when it is named, and only with its key', async () => {
     repo = makeRepo({ 'a.txt': 'one\n' });
-    userConfig(repo, { model: 'cloud/big-model', providers: { cloud: { baseUrl: 'https://models.example.invalid/v1', apiKeyEnv: 'CLOUD_KEY' } } });
+    writeUserConfig(repo, { model: 'cloud/big-model', providers: { cloud: { baseUrl: 'https://models.example.invalid/v1', apiKeyEnv: 'CLOUD_KEY' } } });
     const unnamed = await runAgent(['models'], { cwd: repo.root, env: repo.env });
     expect(unnamed.code).toBe(2);
     expect(unnamed.stderr).toContain('which is not this machine: agent models does not contact it unasked');

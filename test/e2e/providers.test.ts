@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai/server.js';
 import { runAgent } from '../helpers/agent.js';
-import { makeRepo, type TestRepo } from '../helpers/repo.js';
+import { makeRepo, type TestRepo, writeUserConfig } from '../helpers/repo.js';
 
 let server: FakeOpenAI | undefined;
 let repo: TestRepo | undefined;
@@ -37,10 +37,6 @@ function taskRecord(repo: TestRepo): { id: string; branch: string } {
   return JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
 }
 
-function userConfig(repo: TestRepo, config: object): void {
-  mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
-  writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(config));
-}
 
 describe('OpenAI-compatible providers', () => {
   it('runs a task through a configured OpenAI-compatible server on this machine, recorded as local', async () => {
@@ -51,7 +47,7 @@ describe('OpenAI-compatible providers', () => {
       ],
     });
     repo = makeRepo({ 'a.txt': 'one\ntwo\n' });
-    userConfig(repo, { providers: { lmstudio: { baseUrl: server.baseUrl } } });
+    writeUserConfig(repo, { providers: { lmstudio: { baseUrl: server.baseUrl } } });
     const run = await runAgent(['task', 'capitalise', '--model', 'lmstudio/qwen2.5-coder-7b-instruct', '--approve', 'all'], {
       cwd: repo.root,
       env: repo.env,
@@ -68,7 +64,7 @@ describe('OpenAI-compatible providers', () => {
 
   it('refuses a remote model as the config default, and one without its API key, before contacting anything', async () => {
     repo = makeRepo({ 'a.txt': 'one\n' });
-    userConfig(repo, { model: 'cloud/big-model', providers: { cloud: { baseUrl: 'https://models.example.invalid/v1', apiKeyEnv: 'CLOUD_KEY' } } });
+    writeUserConfig(repo, { model: 'cloud/big-model', providers: { cloud: { baseUrl: 'https://models.example.invalid/v1', apiKeyEnv: 'CLOUD_KEY' } } });
     const byDefault = await runAgent(['task', 'x'], { cwd: repo.root, env: repo.env });
     expect(byDefault.code).toBe(2);
     expect(byDefault.stderr).toContain('is served from https://models.example.invalid/v1, which is not this machine');
@@ -95,7 +91,7 @@ describe('OpenAI-compatible providers', () => {
     });
     repo = makeRepo({ 'a.txt': 'one\ntwo\n' });
     const baseUrl = `http://${machine.name}:${server.port}/v1`;
-    userConfig(repo, { providers: { lan: { baseUrl, apiKeyEnv: 'LAN_KEY' } } });
+    writeUserConfig(repo, { providers: { lan: { baseUrl, apiKeyEnv: 'LAN_KEY' } } });
     const env = { ...repo.env, LAN_KEY: 'sk-test' };
     const run = await runAgent(['task', 'capitalise', '--model', 'lan/qwen2.5-coder-7b-instruct', '--approve', 'all'], { cwd: repo.root, env });
     expect(run.stderr).toBe('');
@@ -114,7 +110,7 @@ describe('OpenAI-compatible providers', () => {
     expect(shown.stdout).toMatch(/By locality\n {2}remote {2}1 task, 2 steps, 2 approved, 0 refused/);
 
     const requests = server.requests.length;
-    userConfig(repo, { model: 'lan/qwen2.5-coder-7b-instruct', providers: { lan: { baseUrl, apiKeyEnv: 'LAN_KEY' } } });
+    writeUserConfig(repo, { model: 'lan/qwen2.5-coder-7b-instruct', providers: { lan: { baseUrl, apiKeyEnv: 'LAN_KEY' } } });
     const byDefault = await runAgent(['task', 'again'], { cwd: repo.root, env });
     expect(byDefault.code).toBe(2);
     expect(byDefault.stderr).toContain(`is served from ${baseUrl}, which is not this machine`);
@@ -137,7 +133,7 @@ describe('OpenAI-compatible providers', () => {
     expect(server.requests).toHaveLength(0);
 
     writeFileSync(join(repo.root, '.hunkwise', 'config.json'), '{}');
-    userConfig(repo, { model: 'lan/qwen2.5-coder-7b-instruct', providers: { lan } });
+    writeUserConfig(repo, { model: 'lan/qwen2.5-coder-7b-instruct', providers: { lan } });
     const declared = await runAgent(['task', 'x', '--approve', 'all'], { cwd: repo.root, env: repo.env });
     expect(declared.stderr).toBe('');
     expect(declared.code).toBe(0);

@@ -2,35 +2,29 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
+import { describe, expect, it } from 'vitest';
+import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
-import { type PtySession, spawnPty } from '../helpers/pty.js';
-import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { makeRepo, snapshotCheckout } from '../helpers/repo.js';
 
 /** Thirty numbered lines: changes at lines 2, 12 and 22 make three hunks. */
 const NUMBERS = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n').concat('\n');
 const COMMAND = "sed -i -e 's/^line 2$/LINE 2/' -e 's/^line 12$/LINE 12/' -e 's/^line 22$/LINE 22/' numbers.txt && printf 'new\\n' > extra.txt";
 
-let server: FakeOllama | undefined;
-let repo: TestRepo | undefined;
-let pty: PtySession | undefined;
-
-afterEach(async () => {
-  pty?.kill('SIGKILL');
-  await server?.close();
-  repo?.cleanup();
-});
+const open = ptyTestState();
 
 describe('agent task in a real terminal', () => {
   it('asks for the command, then each hunk: y, r with a reason, y, y; commits exactly the approved hunks', async () => {
-    server = await startFakeOllama({
+    const server = await startFakeOllama({
       script: [
         { content: 'Capitalising three lines with sed.', toolCalls: [{ name: 'run_command', arguments: { command: COMMAND } }] },
         { content: 'Understood.', toolCalls: [{ name: 'finish', arguments: { summary: 'Capitalised two lines.' } }] },
       ],
     });
-    repo = makeRepo({ 'numbers.txt': NUMBERS, 'README.md': '# demo\n' });
+    open.server = server;
+    const repo = makeRepo({ 'numbers.txt': NUMBERS, 'README.md': '# demo\n' });
+    open.repo = repo;
     // The user's own work in progress: a stash, a staged change and an uncommitted edit.
     repo.write('README.md', '# demo\nstashed\n');
     repo.git('stash');
@@ -39,11 +33,12 @@ describe('agent task in a real terminal', () => {
     repo.write('numbers.txt', `${NUMBERS}my edit\n`);
     const before = snapshotCheckout(repo);
 
-    pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'capitalise lines 2, 12 and 22'], {
+    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'capitalise lines 2, 12 and 22'], {
       cwd: repo.root,
       env: { ...repo.env, OLLAMA_HOST: server.url },
       cols: 200,
     });
+    open.pty = pty;
     await pty.waitFor(/Run this command\?/);
     pty.type('y');
     await pty.waitFor(/\(1\/3\) Stage this hunk \[y,n,a,d,e,r,q,\?\]\?$/m);
@@ -95,16 +90,18 @@ describe('agent task in a real terminal', () => {
 
   it('splits a hunk with s and stages an edited hunk with e; the model hears of the edit', async () => {
     const edited = NUMBERS.replace('line 2\n', 'LINE 2\n').replace('line 5\n', 'LINE 5\n');
-    server = await startFakeOllama({
+    const server = await startFakeOllama({
       script: [
         { toolCalls: [{ name: 'write_file', arguments: { path: 'numbers.txt', content: edited } }] },
         { toolCalls: [{ name: 'finish', arguments: { summary: 'ok' } }] },
       ],
     });
-    repo = makeRepo({ 'numbers.txt': NUMBERS });
+    open.server = server;
+    const repo = makeRepo({ 'numbers.txt': NUMBERS });
+    open.repo = repo;
     const log = join(repo.home, 'editor.log');
     writeFileSync(log, '');
-    pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'capitalise'], {
+    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'capitalise'], {
       cwd: repo.root,
       env: {
         ...repo.env,
@@ -115,6 +112,7 @@ describe('agent task in a real terminal', () => {
       },
       cols: 160,
     });
+    open.pty = pty;
     await pty.waitFor(/\(1\/1\) Stage this hunk \[y,n,a,d,s,e,r,q,\?\]\?$/m);
     pty.type('s');
     await pty.waitFor(/Split into 2 hunks\.[\s\S]*\(1\/2\) Stage this hunk \[y,n,a,d,e,r,q,\?\]\?$/m);

@@ -99,3 +99,9 @@ export function snapshotCheckout(repo: TestRepo): string {
     stashLog: readOr(join(gitDir, 'logs', 'refs', 'stash')),
   });
 }
+
+/** Writes the user's own config (`$XDG_CONFIG_HOME/hunkwise/config.json`) in the test's home. */
+export function writeUserConfig(repo: TestRepo, config: object): void {
+  mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
+  writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(config));
+}
