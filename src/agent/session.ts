@@ -97,7 +97,7 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
   const base = await startingPoint(repo, request.base);
   const { provider, info } = await model;
   const numCtx = taskNumCtx(config.contextWindow, info.contextLength);
-  const task = await createTaskRecord({
+  const task = createTaskRecord({
     repo,
     instruction,
     base,
@@ -112,7 +112,7 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
   saveTask(repo.commonDir, task);
   const unlock = lockTask(repo.commonDir, task.id);
   const conversation = openConversation(repo.commonDir, task);
-  const worktreeReady = makeTaskWorktree(repo, task).catch((error: unknown) => {
+  const worktreeReady = makeTaskWorktree(repo, task, false).catch((error: unknown) => {
     throw new TaskFault(`The worktree of task ${task.id} could not be made at ${task.worktree}: ${error instanceof Error ? error.message : String(error)}`, {
       hint: `The task branch ${task.branch} is kept; agent task --resume ${task.id} tries again.`,
       cause: error,
@@ -283,6 +283,6 @@ async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<boolean> {
       hint: `Nothing can be resumed; agent abort ${task.id} records the task as given up.`,
     });
   }
-  await makeTaskWorktree(repo, task);
+  await makeTaskWorktree(repo, task, branch.code === 0);
   return true;
 }

@@ -42,34 +42,21 @@ export function slugify(text: string): string {
  * state. Touches nothing of the user's checkout.
  */
 export async function createTask(options: CreateTaskOptions): Promise<TaskRecord> {
-  const task = await createTaskRecord(options);
+  const task = createTaskRecord(options);
   await makeTaskWorktree(options.repo, task);
   return task;
 }
 
 /**
- * The task without its branch and worktree yet: the first commit of its branch
- * `agent/<id>-<slug>`, which records the task, and its state. The first model request needs no
- * more, so the branch and the worktree are made (makeTaskWorktree, one git process) while the
- * model reads its prompt.
+ * The task's state alone: no git process runs. The first model request needs no more, so the
+ * task's branch (its first commit records the task) and its worktree are made by
+ * makeTaskWorktree while the model reads its prompt.
  */
-export async function createTaskRecord(options: CreateTaskOptions): Promise<TaskRecord> {
+export function createTaskRecord(options: CreateTaskOptions): TaskRecord {
   const { repo } = options;
   const id = newTaskId((candidate) => existsSync(taskDir(repo.commonDir, candidate)));
   const slug = slugify(options.instruction);
   const branch = `agent/${id}-${slug}`;
-  const message = taskCommitMessage({
-    task: id,
-    instruction: options.instruction,
-    model: options.model,
-    locality: options.locality,
-    baseRef: options.base.ref,
-    baseCommit: options.base.commit,
-  });
-  const root = await gitOut(
-    ['commit-tree', '--no-gpg-sign', `${options.base.commit}^{tree}`, '-p', options.base.commit, '-F', '-'],
-    { cwd: repo.root, input: message },
-  );
   const worktree = join(options.worktreesDir, `${id}-${slug}`);
   const now = new Date().toISOString();
   const record: TaskRecord = {
@@ -77,7 +64,7 @@ export async function createTaskRecord(options: CreateTaskOptions): Promise<Task
     branch,
     instruction: options.instruction,
     base: options.base,
-    root,
+    root: '',
     models: [options.model],
     locality: options.locality,
     worktree,
@@ -91,11 +78,33 @@ export async function createTaskRecord(options: CreateTaskOptions): Promise<Task
 }
 
 /**
- * Checks the task branch out in the task's worktree (creating the branch at the task's first
- * commit when it does not exist yet) and links the dependency folders into it.
+ * Checks the task branch out in the task's worktree and links the dependency folders into it.
+ * A branch not made yet is made by the same `git worktree add`, at the task's first commit (made
+ * first when the task has none). `branchExists`: known by the caller, else asked of git.
  */
-export async function makeTaskWorktree(repo: Repo, task: TaskRecord): Promise<void> {
-  const branch = await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}`], { cwd: repo.root, okCodes: [1] });
-  await addTaskWorktree(repo, task.worktree, task.branch, branch.code === 0 ? undefined : task.root);
+export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExists?: boolean): Promise<void> {
+  const exists =
+    branchExists ?? (await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}`], { cwd: repo.root, okCodes: [1] })).code === 0;
+  if (!exists && !task.root) {
+    task.root = await commitTask(repo, task);
+    saveTask(repo.commonDir, task);
+  }
+  await addTaskWorktree(repo, task.worktree, task.branch, exists ? undefined : task.root);
   await linkDependencyFolders(repo, task.worktree);
+}
+
+/** The first commit of a task's branch: the base's tree, and a message that records the task. */
+function commitTask(repo: Repo, task: TaskRecord): Promise<string> {
+  const message = taskCommitMessage({
+    task: task.id,
+    instruction: task.instruction,
+    model: task.models[0] ?? '',
+    locality: task.locality,
+    baseRef: task.base.ref,
+    baseCommit: task.base.commit,
+  });
+  return gitOut(['commit-tree', '--no-gpg-sign', `${task.base.commit}^{tree}`, '-p', task.base.commit, '-F', '-'], {
+    cwd: repo.root,
+    input: message,
+  });
 }

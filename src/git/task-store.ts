@@ -29,7 +29,7 @@ export interface TaskRecord {
   instruction: string;
   /** The ref the task started from (e.g. `main`) and its commit then. */
   base: { ref: string; commit: string };
-  /** The first commit of the task branch, which records the task. */
+  /** The first commit of the task branch, which records the task; empty until the branch is made. */
   root: string;
   /** `provider/model` of every model the task used, the first one first. */
   models: string[];
