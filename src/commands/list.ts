@@ -41,7 +41,8 @@ export async function listTasks(cwd: string): Promise<TaskSummary[]> {
   return tasks.map((task) => ({
     id: task.id,
     branch: task.branch,
-    status: task.status !== 'aborted' && !branches.has(task.branch) ? 'missing' : task.status,
+    // A task whose branch is not made yet (it is, while the model reads the first prompt) is not missing it.
+    status: task.status !== 'aborted' && task.root !== '' && !branches.has(task.branch) ? 'missing' : task.status,
     steps: task.steps,
     models: task.models,
     locality: task.locality,
