@@ -114,7 +114,7 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
   const conversation = openConversation(repo.commonDir, task);
   const worktreeReady = makeTaskWorktree(repo, task, false).catch((error: unknown) => {
     throw new TaskFault(`The worktree of task ${task.id} could not be made at ${task.worktree}: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: `Nothing of the task is lost: agent task --resume ${task.id} tries again (agent doctor checks git and the disk).`,
+      hint: `Nothing of the task is lost: agent task --resume ${task.id} tries again.`,
       cause: error,
     });
   });
