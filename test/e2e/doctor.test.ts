@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeModel, type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai/server.js';
+import { describe, expect, it } from 'vitest';
+import { type FakeModel, startFakeOllama } from '../fake-ollama/server.js';
+import { startFakeOpenAI } from '../fake-openai/server.js';
+import { closeAfterEach } from '../helpers/open.js';
 import { type AgentRun, runAgent } from '../helpers/agent.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 
@@ -13,21 +14,11 @@ interface Check {
   fix?: string;
 }
 
-let ollama: FakeOllama | undefined;
-let openai: FakeOpenAI | undefined;
-let repo: TestRepo | undefined;
-
-afterEach(async () => {
-  await ollama?.close();
-  await openai?.close();
-  ollama = undefined;
-  openai = undefined;
-  repo?.cleanup();
-});
+const open = closeAfterEach();
 
 /** A repository with one commit, and Ollama at `ollamaUrl`. */
 function setUp(ollamaUrl: string, files: Record<string, string> = {}): { repo: TestRepo; env: NodeJS.ProcessEnv } {
-  repo = makeRepo({ 'README.md': '# project\n', ...files });
+  const repo = open.add(makeRepo({ 'README.md': '# project\n', ...files }));
   return { repo, env: { ...repo.env, OLLAMA_HOST: ollamaUrl } };
 }
 
@@ -44,7 +35,7 @@ const lineOf = (stdout: string, name: string): string | undefined =>
 
 describe('agent doctor', () => {
   it('passes with git, a repository, Ollama and a model that calls tools: every check ✓ or a warning', async () => {
-    ollama = await startFakeOllama();
+    const ollama = open.add(await startFakeOllama());
     const { repo, env } = setUp(ollama.url);
     const run = await runAgent(['doctor'], { cwd: repo.root, env });
     expect(run.stderr).toBe('');
@@ -73,7 +64,7 @@ describe('agent doctor', () => {
   });
 
   it("names what a repository's config asks for that waits for the user's agreement", async () => {
-    ollama = await startFakeOllama();
+    const ollama = open.add(await startFakeOllama());
     const config = JSON.stringify({ permissions: { run: 'allow', read: { 'secrets/**': 'deny' } } });
     const { repo, env } = setUp(ollama.url, { '.hunkwise/config.json': config });
     const { run, checks } = await doctorJson(repo.root, env);
@@ -101,7 +92,7 @@ describe('agent doctor', () => {
   });
 
   it('with the model not pulled, gives the ollama pull line and fails', async () => {
-    ollama = await startFakeOllama({ models: [{ name: 'llama3.2:1b' }] });
+    const ollama = open.add(await startFakeOllama({ models: [{ name: 'llama3.2:1b' }] }));
     const { repo, env } = setUp(ollama.url);
     const { run, checks } = await doctorJson(repo.root, env);
     expect(run.code).toBe(1);
@@ -117,7 +108,7 @@ describe('agent doctor', () => {
 
   it('warns that a model without tool calling gets the text tool protocol, and passes', async () => {
     const models: FakeModel[] = [{ name: 'qwen2.5-coder:7b' }, { name: 'gemma2:2b', tools: false, contextLength: 8192 }];
-    ollama = await startFakeOllama({ models });
+    const ollama = open.add(await startFakeOllama({ models }));
     const { repo, env } = setUp(ollama.url);
     const { run, checks } = await doctorJson(repo.root, env, ['--model', 'ollama/gemma2:2b']);
     expect(run.code).toBe(0);
@@ -133,7 +124,7 @@ describe('agent doctor', () => {
   });
 
   it('says who to be when git does not know the user', async () => {
-    ollama = await startFakeOllama();
+    const ollama = open.add(await startFakeOllama());
     const { repo, env } = setUp(ollama.url);
     const anonymous: NodeJS.ProcessEnv = { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'true' };
     for (const name of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL']) delete anonymous[name];
@@ -145,7 +136,7 @@ describe('agent doctor', () => {
   });
 
   it('without git on PATH, says to install it and fails', async () => {
-    ollama = await startFakeOllama();
+    const ollama = open.add(await startFakeOllama());
     const { repo, env } = setUp(ollama.url);
     const emptyDir = join(repo.home, 'empty-bin');
     mkdirSync(emptyDir);
@@ -157,7 +148,7 @@ describe('agent doctor', () => {
   });
 
   it('reports a broken config with the file and key, and leaves the model unchecked', async () => {
-    ollama = await startFakeOllama();
+    const ollama = open.add(await startFakeOllama());
     const { repo, env } = setUp(ollama.url, { '.hunkwise/config.json': '{ "modle": "ollama/x" }' });
     const { run, checks } = await doctorJson(repo.root, env);
     expect(run.code).toBe(1);
@@ -168,8 +159,8 @@ describe('agent doctor', () => {
   });
 
   it('does not contact a remote configured model, outside a repository too; --model names one to check', async () => {
-    openai = await startFakeOpenAI({ models: [{ id: 'coder', context_length: 65536 }] });
-    repo = makeRepo({}, { commit: false });
+    const openai = open.add(await startFakeOpenAI({ models: [{ id: 'coder', context_length: 65536 }] }));
+    const repo = open.add(makeRepo({}, { commit: false }));
     mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
     writeFileSync(
       join(repo.home, '.config', 'hunkwise', 'config.json'),

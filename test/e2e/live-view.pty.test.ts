@@ -1,31 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { startFakeOllama } from '../fake-ollama/server.js';
+import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
-import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { type PtySession, ptyTestState, spawnPty } from '../helpers/pty.js';
 import { makeRepo } from '../helpers/repo.js';
 
 const open = ptyTestState();
+
+/** `agent task "fix the greeting"` in a terminal, against a fake model answering `script`. */
+async function startTask(script: FakeTurn[]): Promise<{ server: FakeOllama; pty: PtySession }> {
+  const server = await startFakeOllama({ script });
+  open.server = server;
+  const repo = makeRepo({ 'greet.ts': 'export const greet = "hello";\n' });
+  open.repo = repo;
+  const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'fix the greeting'], {
+    cwd: repo.root,
+    env: { ...repo.env, OLLAMA_HOST: server.url },
+    cols: 160,
+  });
+  open.pty = pty;
+  return { server, pty };
+}
 
 const LONG_ANSWER = 'First I will rewrite the whole module from scratch, then add a framework, then ...';
 
 describe('the live view in a real terminal', () => {
   it('shows the waiting line, streams the answer, and after Ctrl-C takes a steering instruction and goes on', async () => {
-    const server = await startFakeOllama({
-      script: [
-        // Slow to start (as a model that loads) and slow to stream: time to see and to interrupt.
-        { delayMs: 1500, content: LONG_ANSWER, chunkSize: 6, lineDelayMs: 250 },
-        { delayMs: 800, content: 'Understood, only the greeting.', toolCalls: [{ name: 'finish', arguments: { summary: 'nothing else to do' } }] },
-      ],
-    });
-    open.server = server;
-    const repo = makeRepo({ 'greet.ts': 'export const greet = "hello";\n' });
-    open.repo = repo;
-    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'fix the greeting'], {
-      cwd: repo.root,
-      env: { ...repo.env, OLLAMA_HOST: server.url },
-      cols: 160,
-    });
-    open.pty = pty;
+    const { server, pty } = await startTask([
+      // Slow to start (as a model that loads) and slow to stream: time to see and to interrupt.
+      { delayMs: 1500, content: LONG_ANSWER, chunkSize: 6, lineDelayMs: 250 },
+      { delayMs: 800, content: 'Understood, only the greeting.', toolCalls: [{ name: 'finish', arguments: { summary: 'nothing else to do' } }] },
+    ]);
     await pty.waitFor(/… turn 1: ollama\/qwen2\.5-coder:7b is loading, then reading [\d,]+ tokens of prompt/);
     await pty.waitFor(/· 1s/);
     await pty.waitFor(/First I will rewrite/);
@@ -55,16 +59,7 @@ describe('the live view in a real terminal', () => {
   });
 
   it('leaves on a second Ctrl-C at the steering question; the task resumes', async () => {
-    const server = await startFakeOllama({ script: [{ content: LONG_ANSWER, chunkSize: 4, lineDelayMs: 250 }] });
-    open.server = server;
-    const repo = makeRepo({ 'greet.ts': 'export const greet = "hello";\n' });
-    open.repo = repo;
-    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'fix the greeting'], {
-      cwd: repo.root,
-      env: { ...repo.env, OLLAMA_HOST: server.url },
-      cols: 160,
-    });
-    open.pty = pty;
+    const { pty } = await startTask([{ content: LONG_ANSWER, chunkSize: 4, lineDelayMs: 250 }]);
     await pty.waitFor(/First I/);
     pty.type('\x03');
     await pty.waitFor(/What should the model do instead\?/);

@@ -1,25 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeModel, type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai/server.js';
+import { describe, expect, it } from 'vitest';
+import { type FakeModel, startFakeOllama } from '../fake-ollama/server.js';
+import { startFakeOpenAI } from '../fake-openai/server.js';
+import { closeAfterEach } from '../helpers/open.js';
 import { runAgent } from '../helpers/agent.js';
-import { makeRepo, type TestRepo, writeUserConfig } from '../helpers/repo.js';
+import { makeRepo, writeUserConfig } from '../helpers/repo.js';
 
 const MODELS: FakeModel[] = [
   { name: 'qwen2.5-coder:7b', size: 4_683_087_332, contextLength: 32768, tools: true },
   { name: 'llama3.2:1b', size: 1_321_098_329, contextLength: null, tools: false },
 ];
 
-let ollama: FakeOllama | undefined;
-let openai: FakeOpenAI | undefined;
-let repo: TestRepo | undefined;
-
-afterEach(async () => {
-  await ollama?.close();
-  await openai?.close();
-  ollama = undefined;
-  openai = undefined;
-  repo?.cleanup();
-});
+const open = closeAfterEach();
 
 
 /** The table's cells, split where two or more spaces separate the columns. */
@@ -31,8 +22,8 @@ const cells = (stdout: string): string[][] =>
 
 describe('agent models', () => {
   it("lists the local Ollama's models with size, context length and tool calling, asking /api/show for each", async () => {
-    ollama = await startFakeOllama({ models: MODELS });
-    repo = makeRepo({ 'a.txt': 'one\n' });
+    const ollama = open.add(await startFakeOllama({ models: MODELS }));
+    const repo = open.add(makeRepo({ 'a.txt': 'one\n' }));
     const run = await runAgent(['models'], { cwd: repo.root, env: { ...repo.env, OLLAMA_HOST: ollama.url } });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -50,8 +41,8 @@ describe('agent models', () => {
   });
 
   it('prints the same as JSON with --json, unknowns as null', async () => {
-    ollama = await startFakeOllama({ models: MODELS });
-    repo = makeRepo({ 'a.txt': 'one\n' });
+    const ollama = open.add(await startFakeOllama({ models: MODELS }));
+    const repo = open.add(makeRepo({ 'a.txt': 'one\n' }));
     const run = await runAgent(['models', 'ollama', '--json'], { cwd: repo.root, env: { ...repo.env, OLLAMA_HOST: ollama.url } });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -64,7 +55,7 @@ describe('agent models', () => {
   it('says how to start Ollama when nothing answers, and fails', async () => {
     const gone = await startFakeOllama();
     await gone.close();
-    repo = makeRepo({ 'a.txt': 'one\n' });
+    const repo = open.add(makeRepo({ 'a.txt': 'one\n' }));
     const run = await runAgent(['models'], { cwd: repo.root, env: { ...repo.env, OLLAMA_HOST: gone.url } });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
@@ -73,8 +64,8 @@ describe('agent models', () => {
   });
 
   it('lists an OpenAI-compatible provider named on the command line, with what its server tells', async () => {
-    openai = await startFakeOpenAI({ models: [{ id: 'qwen2.5-coder-7b-instruct', max_model_len: 16384 }, { id: 'phi-4' }] });
-    repo = makeRepo({ 'a.txt': 'one\n' });
+    const openai = open.add(await startFakeOpenAI({ models: [{ id: 'qwen2.5-coder-7b-instruct', max_model_len: 16384 }, { id: 'phi-4' }] }));
+    const repo = open.add(makeRepo({ 'a.txt': 'one\n' }));
     writeUserConfig(repo, { providers: { lmstudio: { baseUrl: openai.baseUrl } } });
     const run = await runAgent(['models', 'lmstudio'], { cwd: repo.root, env: repo.env });
     expect(run.stderr).toBe('');
@@ -88,7 +79,7 @@ describe('agent models', () => {
   });
 
   it('contacts a remote provider only when it is named, and only with its key', async () => {
-    repo = makeRepo({ 'a.txt': 'one\n' });
+    const repo = open.add(makeRepo({ 'a.txt': 'one\n' }));
     writeUserConfig(repo, { model: 'cloud/big-model', providers: { cloud: { baseUrl: 'https://models.example.invalid/v1', apiKeyEnv: 'CLOUD_KEY' } } });
     const unnamed = await runAgent(['models'], { cwd: repo.root, env: repo.env });
     expect(unnamed.code).toBe(2);
