@@ -1,8 +1,8 @@
-import type { ListResponse } from 'ollama';
 import { usageError } from '../errors.js';
 import { errorCode, isRecord } from './error-code.js';
 import { apiOf, type ProviderApi } from './index.js';
 import { localityOf, resolveOllamaHost } from './locality.js';
+import type { ModelEntry } from './ollama-http.js';
 import { type Locality, ModelError, type ModelErrorKind, type ModelInfo } from './types.js';
 
 /**
@@ -103,11 +103,11 @@ export async function describeModel(source: CatalogSource, model: string, signal
 
 /** The version Ollama reports (GET /api/version). */
 export async function ollamaVersion(source: CatalogSource, signal?: AbortSignal): Promise<string> {
-  const [{ Ollama }, { quietFetch, toModelError }] = await Promise.all([import('ollama'), import('./ollama.js')]);
+  const [{ ollamaApi }, { toModelError }] = await Promise.all([import('./ollama-http.js'), import('./ollama.js')]);
   const host = source.baseUrl;
   return withOllamaDeadline(source, signal, async (deadline) => {
     try {
-      const { version } = await new Ollama({ host, fetch: quietFetch(deadline) }).version();
+      const { version } = await ollamaApi(host, deadline).version();
       return String(version);
     } catch (error) {
       throw toModelError(error, { host, model: '' }, signal);
@@ -116,12 +116,12 @@ export async function ollamaVersion(source: CatalogSource, signal?: AbortSignal)
 }
 
 async function listOllama(source: CatalogSource, signal: AbortSignal | undefined): Promise<CatalogEntry[]> {
-  const [{ Ollama }, { createOllamaProvider, quietFetch, toModelError }] = await Promise.all([import('ollama'), import('./ollama.js')]);
+  const [{ ollamaApi }, { createOllamaProvider, toModelError }] = await Promise.all([import('./ollama-http.js'), import('./ollama.js')]);
   const host = source.baseUrl;
   return withOllamaDeadline(source, signal, async (deadline) => {
-    let tags: ListResponse;
+    let tags: { models: ModelEntry[] };
     try {
-      tags = await new Ollama({ host, fetch: quietFetch(deadline) }).list();
+      tags = await ollamaApi(host, deadline).list();
     } catch (error) {
       throw toModelError(error, { host, model: '' }, signal);
     }

@@ -186,6 +186,34 @@ describe('ollama provider: chat errors end the stream with one error event', () 
     expect(lastError(events).kind).toBe('stream_broken');
   });
 
+  it('an error line inside the stream → server, with Ollama’s words; a line that is not JSON → stream_broken', async () => {
+    const line = (content: string) => `${JSON.stringify({ model: MODEL, message: { role: 'assistant', content }, done: false })}\n`;
+    const answers = [`${line('so far')}{"error":"an error was encountered while running the model: CUDA out of memory"}\n`, `${line('so')}{"message":\n`];
+    const url = await rawServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(answers.shift());
+    });
+    const provider = createOllamaProvider({ host: url, model: MODEL });
+    const inStream = lastError(await collect(provider.chat(request())));
+    expect([inStream.kind, inStream.message]).toEqual(['server', `Ollama at ${url}: an error was encountered while running the model: CUDA out of memory`]);
+    const events = await collect(provider.chat(request()));
+    expect(texts(events)).toEqual(['so']);
+    expect(lastError(events)).toMatchObject({ kind: 'stream_broken', message: expect.stringContaining('a line is not JSON ({"message":)') });
+  });
+
+  it('text split inside a multi-byte character arrives whole', async () => {
+    const bytes = Buffer.from(`${JSON.stringify({ model: MODEL, message: { role: 'assistant', content: 'naïve → ✓' }, done: false })}\n${JSON.stringify({ done: true })}\n`);
+    const url = await rawServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      // One byte at a time, each in its own chunk.
+      for (const byte of bytes) await new Promise((resolve) => res.write(Buffer.of(byte), resolve));
+      res.end();
+    });
+    const events = await collect(createOllamaProvider({ host: url, model: MODEL }).chat(request()));
+    expect(texts(events)).toEqual(['naïve → ✓']);
+    expect(events.at(-1)?.type).toBe('done');
+  });
+
   it('abort mid-stream → aborted, and the HTTP request is really closed', async () => {
     const [fake, provider] = await fakeProvider({ script: [{ content: 'one two three four', chunkSize: 4, hangAfter: 2 }] });
     const controller = new AbortController();
@@ -275,6 +303,8 @@ describe('model names, hosts and locality', () => {
     ['"localhost:11434"', 'http://localhost:11434'],
     ['[::1]:11434', 'http://[::1]:11434'],
     ['::', 'http://[::1]:11434'],
+    ['::1', 'http://[::1]:11434'],
+    ['http://[fe80::1]:8080/x', 'http://[fe80::1]:8080/x'],
   ])('resolves OLLAMA_HOST=%j to %s', (value, expected) => {
     expect(resolveOllamaHost(value)).toBe(expected);
     expect(resolveOllamaHost(expected)).toBe(expected);
@@ -292,6 +322,7 @@ describe('model names, hosts and locality', () => {
     ['https://api.openai.com/v1', 'remote'],
     ['http://localhost.example.com', 'remote'],
     ['http://128.0.0.1', 'remote'],
+    ['http://127.0.0.1.nip.io', 'remote'],
     ['not a url', 'remote'],
   ])('%s is %s', (url, locality) => {
     expect(localityOf(url)).toBe(locality);
