@@ -3,6 +3,7 @@ import { changedPaths } from '../git/read-files.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import { LspError } from '../lsp/types.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
+import type { TaskWorktree } from '../git/worktree.js';
 import { AgentError, TaskFault } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import type { ChatMessage, ModelProvider, ToolCall } from '../model/types.js';
@@ -42,8 +43,8 @@ export interface RunTaskOptions {
   resumed: boolean;
   /** An instruction given with --resume: the model gets it once what was pending is settled. */
   followUp?: string;
-  /** Resolves once the worktree is there: a new task makes it while the first request runs. */
-  worktreeReady: Promise<void>;
+  /** Started once the first request is on its way; the tools wait for it. */
+  worktree: TaskWorktree;
   /** The task's language servers (started lazily by the first question that needs one). */
   servers?: LanguageServers;
   /** Ctrl-C stops the generation in progress through it; the user then steers. */
@@ -213,6 +214,7 @@ function turnSetup(options: RunTaskOptions): TurnSetup {
     tools: text ? [] : definitions,
     toolNames: options.tools.map((tool) => tool.name),
     signal: options.signal,
+    onRequestSent: () => void options.worktree.start(),
     generation: options.generation,
     emit: options.emit,
   };
@@ -261,7 +263,7 @@ const stableJson = (value: unknown): string =>
  */
 async function runCalls(runner: CallRunner, calls: ToolCall[], ctx: ToolContext): Promise<CallsOutcome> {
   let outcome: CallsOutcome = 'continue';
-  if (calls.length > 0) await runner.options.worktreeReady;
+  if (calls.length > 0) await runner.options.worktree.start();
   for (const call of calls) {
     if (outcome !== 'repeating' && runner.repeats.repeated(call)) outcome = 'repeating';
     if (outcome === 'repeating') {

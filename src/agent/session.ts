@@ -11,7 +11,7 @@ import { createTaskRecord, makeTaskWorktree } from '../git/task-branch.js';
 import { lockTask } from '../git/task-lock.js';
 import { loadTask, saveTask, type TaskRecord } from '../git/task-store.js';
 import { recordTrust, type UntrustedRepoConfig } from '../config/trust.js';
-import { worktreeExists } from '../git/worktree.js';
+import { type TaskWorktree, worktreeExists } from '../git/worktree.js';
 import { createProvider } from '../model/index.js';
 import { parseModelName } from '../model/model-name.js';
 import { ModelError, type ModelProvider } from '../model/types.js';
@@ -29,8 +29,8 @@ export interface Session {
   resumed: boolean;
   /** Releases the task's lock: one process at a time runs a task. */
   unlock: () => void;
-  /** Resolves once the task's worktree is there (a new task makes it while the model reads). */
-  worktreeReady: Promise<void>;
+  /** The task's worktree: a new task makes it once the first request is on its way. */
+  worktree: TaskWorktree;
   /** What the user must be told before the task starts (a repository config not applied). */
   notices: string[];
 }
@@ -112,14 +112,15 @@ async function newSession(repo: Repo, config: Config, request: SessionRequest): 
   saveTask(repo.commonDir, task);
   const unlock = lockTask(repo.commonDir, task.id);
   const conversation = openConversation(repo.commonDir, task);
-  const worktreeReady = makeTaskWorktree(repo, task, false).catch((error: unknown) => {
-    throw new TaskFault(`The worktree of task ${task.id} could not be made at ${task.worktree}: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: `Nothing of the task is lost: agent task --resume ${task.id} tries again.`,
-      cause: error,
-    });
-  });
-  worktreeReady.catch(() => {}); // awaited before the first tool runs, and at the end of the task
-  return { repo, config, task, provider, conversation, numCtx, resumed: false, unlock, worktreeReady };
+  const worktree = whenStarted(() =>
+    makeTaskWorktree(repo, task, false).catch((error: unknown) => {
+      throw new TaskFault(`The worktree of task ${task.id} could not be made at ${task.worktree}: ${error instanceof Error ? error.message : String(error)}`, {
+        hint: `Nothing of the task is lost: agent task --resume ${task.id} tries again.`,
+        cause: error,
+      });
+    }),
+  );
+  return { repo, config, task, provider, conversation, numCtx, resumed: false, unlock, worktree };
 }
 
 /**
@@ -181,7 +182,23 @@ async function resumeLocked(
       ? [`The worktree ${task.worktree} had been deleted by hand; it was made again from ${task.branch}, which holds every step.`]
       : [],
     unlock,
-    worktreeReady: Promise.resolve(),
+    worktree: whenStarted(async () => {}),
+  };
+}
+
+/** A worktree that `make` makes once, at the first `start()`. */
+function whenStarted(make: () => Promise<void>): TaskWorktree {
+  let begin = (): void => {};
+  const ready = new Promise<void>((resolve) => {
+    begin = resolve;
+  }).then(make);
+  ready.catch(() => {}); // awaited before the first tool runs, and at the end of the task
+  return {
+    ready,
+    start() {
+      begin();
+      return ready;
+    },
   };
 }
 

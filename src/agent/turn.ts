@@ -19,6 +19,8 @@ export interface TurnSetup {
   signal: AbortSignal;
   generation: Generation;
   emit: (event: AgentEvent) => void;
+  /** Each request on its way: what can be done while the model reads starts then. */
+  onRequestSent?: () => void;
 }
 
 export type TurnResult =
@@ -149,6 +151,7 @@ async function request(
     const events = setup.provider.chat({ messages, tools: setup.tools, numCtx: setup.numCtx, signal })[Symbol.asyncIterator]();
     const first = events.next();
     first.catch(() => {}); // consumed by stream(), after the waiting line is up
+    setup.onRequestSent?.();
     setup.emit({ type: 'turn_start', ...prompt, loading: (await loaded) === false });
     return await stream(setup, events, first, stopped);
   } finally {

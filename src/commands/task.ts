@@ -62,7 +62,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
     overrides: session.config.lsp,
     onNotice: (message) => view({ type: 'notice', message }),
   });
-  session.worktreeReady
+  session.worktree.ready
     .then(async () => (await import('../lsp/prewarm.js')).prewarmLanguageServers(servers, task.worktree, session.config.lsp))
     .catch(() => {}); // a server that cannot start says so when it is asked
 
@@ -111,7 +111,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
       emit: view,
       resumed: session.resumed,
       followUp: session.resumed ? instruction?.trim() || undefined : undefined,
-      worktreeReady: session.worktreeReady,
+      worktree: session.worktree,
       servers,
       generation,
     });
@@ -127,8 +127,9 @@ export async function taskCommand(instruction: string | undefined, options: Task
       end = 'interrupted';
     }
   } finally {
-    // Never leave while git is still making the worktree: a half-made one would need repairing.
-    await session.worktreeReady.catch(() => {});
+    // Never leave while git is still making the worktree (a half-made one would need repairing),
+    // nor without one: a task that stopped before its first request has one all the same.
+    await session.worktree.start().catch(() => {});
     process.off('SIGINT', onInterrupt);
     await servers.shutdownAll();
     session.unlock();

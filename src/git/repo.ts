@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AgentError } from '../errors.js';
-import { git, GitError, gitOut } from './exec.js';
+import { git, GitError } from './exec.js';
 
 /** The user's repository as hunkwise sees it: where it is and where its git data lives. */
 export interface Repo {
@@ -11,31 +11,34 @@ export interface Repo {
   commonDir: string;
   /** The git directory of the checkout the user is in (differs from commonDir in a linked worktree). */
   gitDir: string;
+  /**
+   * HEAD when the repository was opened: its commit and what it names (`refs/heads/main`, or
+   * `HEAD` when detached); undefined when HEAD has no commit yet.
+   */
+  head: { commit: string; name: string } | undefined;
 }
 
-/** Finds the repository around `cwd`; refuses with a message outside one. */
+/** Finds the repository around `cwd`, and its HEAD in the same git process; refuses with a message outside one. */
 export async function openRepo(cwd: string): Promise<Repo> {
-  let out: string;
-  try {
-    out = await gitOut(['rev-parse', '--show-toplevel', '--git-common-dir', '--git-dir'], { cwd });
-  } catch (error) {
-    if (error instanceof GitError && /not a git repository/i.test(error.stderr)) {
-      throw new AgentError(`${cwd} is not inside a git repository.`, {
-        hint: 'hunkwise works on a branch of a git repository: cd into one, or run `git init` and make a first commit.',
-        cause: error,
-      });
-    }
-    if (error instanceof GitError && /must be run in a work tree/i.test(error.stderr)) {
-      throw new AgentError(`${cwd} is inside a bare repository or a .git folder.`, {
-        hint: 'Run hunkwise from a checkout of the repository (its working tree).',
-        cause: error,
-      });
-    }
-    throw error;
+  const args = ['rev-parse', '--show-toplevel', '--git-common-dir', '--git-dir', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'];
+  // 128 also when HEAD has no commit: the three paths come first all the same.
+  const result = await git(args, { cwd, okCodes: [128] });
+  if (result.code !== 0 && /not a git repository/i.test(result.stderr)) {
+    throw new AgentError(`${cwd} is not inside a git repository.`, {
+      hint: 'hunkwise works on a branch of a git repository: cd into one, or run `git init` and make a first commit.',
+      cause: new GitError(args, result.code, result.stderr),
+    });
   }
-  const [root, commonDir, gitDir] = out.split('\n');
-  if (!root || !commonDir || !gitDir) throw new AgentError(`git rev-parse gave an unexpected answer: ${out}`);
-  return { root, commonDir: resolve(root, commonDir), gitDir: resolve(root, gitDir) };
+  if (result.code !== 0 && /must be run in a work tree/i.test(result.stderr)) {
+    throw new AgentError(`${cwd} is inside a bare repository or a .git folder.`, {
+      hint: 'Run hunkwise from a checkout of the repository (its working tree).',
+      cause: new GitError(args, result.code, result.stderr),
+    });
+  }
+  const [root, commonDir, gitDir, commit, name] = result.stdout.trim().split('\n');
+  if (!root || !commonDir || !gitDir) throw new GitError(args, result.code, result.stderr || `unexpected answer: ${result.stdout}`);
+  const head = result.code === 0 && commit && name ? { commit, name } : undefined;
+  return { root, commonDir: resolve(root, commonDir), gitDir: resolve(root, gitDir), head };
 }
 
 export interface HeadState {
@@ -51,10 +54,9 @@ export interface HeadState {
  */
 export async function requireStartableHead(repo: Repo): Promise<HeadState> {
   requireNoOperation(repo, 'start the task again');
-  // One process in the usual case: the branch HEAD names and its commit.
-  const head = await git(['rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'], { cwd: repo.root, okCodes: [128] });
-  const [commit = '', name = ''] = head.stdout.trim().split('\n');
-  if (head.code === 0 && name.startsWith('refs/heads/')) return { branch: name.slice('refs/heads/'.length), ref: name, commit };
+  // No git process in the usual case: openRepo read HEAD.
+  const { commit = '', name = '' } = repo.head ?? {};
+  if (name.startsWith('refs/heads/')) return { branch: name.slice('refs/heads/'.length), ref: name, commit };
   const ref = await git(['symbolic-ref', '-q', 'HEAD'], { cwd: repo.root, okCodes: [1] });
   if (ref.code === 1) {
     const at = await git(['rev-parse', '-q', '--short', 'HEAD'], { cwd: repo.root, okCodes: [1] });
@@ -65,7 +67,7 @@ export async function requireStartableHead(repo: Repo): Promise<HeadState> {
       },
     );
   }
-  if (head.code === 0) return { branch: name, ref: name, commit };
+  if (repo.head) return { branch: name, ref: name, commit };
   // HEAD names a branch without a commit.
   throw new AgentError(`The repository has no commits yet (${ref.stdout.trim().replace('refs/heads/', '')} is unborn).`, {
     hint: 'Make a first commit (git add -A && git commit -m "Initial commit"), then start the task.',

@@ -10,6 +10,17 @@ import type { Repo } from './repo.js';
  * blobs whatever `core.autocrlf` the user set (CRLF files stay CRLF, LF files stay LF), and run no
  * hooks (the worktree is the agent's scratch space, not the user's act).
  */
+/**
+ * A task's worktree that is made when there is time for it: a new task starts making it once its
+ * first model request is on its way (the model reads for a while; git works meanwhile).
+ */
+export interface TaskWorktree {
+  /** Starts making it unless it is made or being made; resolves once it is there. */
+  start(): Promise<void>;
+  /** Resolves once it is there, without starting it. */
+  ready: Promise<void>;
+}
+
 export const WORKTREE_CONFIG = ['-c', 'core.autocrlf=false', '-c', 'core.eol=lf', '-c', 'core.safecrlf=false'];
 
 const NO_HOOKS = ['-c', `core.hooksPath=${process.platform === 'win32' ? 'NUL' : '/dev/null'}`];
