@@ -147,6 +147,12 @@ function report(error: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stopped reading (agent list | head -1) ends the command quietly, with the status
+  // git has then (killed by SIGPIPE, which Node ignores: its writes fail with EPIPE instead).
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(128 + 13);
+  });
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -21,6 +21,7 @@ import { EMPTY_ANSWER, type Generation, type PromptHistory, overflowError, runTu
 import { validateArgs } from './validate-args.js';
 import { textProtocolRender } from './wire.js';
 import { worktreeChanges } from './worktree-changes.js';
+import { byCodeUnits } from '../order.js';
 
 export interface RunTaskOptions {
   commonDir: string;
@@ -254,7 +255,7 @@ class RepeatWatch {
 
 const stableJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => byCodeUnits(a, b))) : v,
   );
 
 /**

@@ -1,5 +1,5 @@
 import { gitOut } from '../git/exec.js';
-import { openRepo } from '../git/repo.js';
+import { openRepoWithBranches } from '../git/repo.js';
 import { loadTasks, type TaskRecord } from '../git/task-store.js';
 import { worktreeExists } from '../git/worktree.js';
 
@@ -30,14 +30,13 @@ export function age(iso: string, now = Date.now()): string {
   return `${Math.floor(seconds / 86400)}d`;
 }
 
-/** The tasks of the repository, from their state files and one `git for-each-ref`. */
+/** The tasks of the repository, from their state files and one git process (two before a first commit). */
 export async function listTasks(cwd: string): Promise<TaskSummary[]> {
-  // Both git processes at once: for-each-ref finds the repository by itself.
-  const refs = gitOut(['for-each-ref', '--format=%(refname:short)', 'refs/heads/agent/'], { cwd });
-  refs.catch(() => {}); // outside a repository openRepo says so
-  const repo = await openRepo(cwd);
+  const opened = await openRepoWithBranches(cwd, 'agent/*');
+  const { repo } = opened;
+  const refs = opened.branches ?? (await gitOut(['for-each-ref', '--format=%(refname)', 'refs/heads/agent/'], { cwd })).split('\n');
+  const branches = new Set(refs.map((ref) => ref.slice('refs/heads/'.length)));
   const tasks = loadTasks(repo.commonDir);
-  const branches = new Set((await refs).split('\n'));
   return tasks.map((task) => ({
     id: task.id,
     branch: task.branch,

@@ -2,6 +2,7 @@ import { gitOut } from '../git/exec.js';
 import { openRepo } from '../git/repo.js';
 import { AUDIT_LOG_FORMAT, type AuditedCommit, parseAuditLog, parseHunkCounts } from '../git/trailers.js';
 import { type Colors, createColors } from '../ui/color.js';
+import { byCodeUnits } from '../order.js';
 
 /**
  * `agent stats`: what the agent did in this repository, read from the audit log itself (the
@@ -68,7 +69,7 @@ export function tally(commits: AuditedCommit[]): Stats {
       t.refused += hunks.refused;
     }
   }
-  stats.byDay = [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, t]) => ({ day, ...t }));
+  stats.byDay = [...days.entries()].sort(([a], [b]) => byCodeUnits(a, b)).map(([day, t]) => ({ day, ...t }));
   return stats;
 }
 

@@ -20,7 +20,21 @@ export interface Repo {
 
 /** Finds the repository around `cwd`, and its HEAD in the same git process; refuses with a message outside one. */
 export async function openRepo(cwd: string): Promise<Repo> {
-  const args = ['rev-parse', '--show-toplevel', '--git-common-dir', '--git-dir', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD'];
+  return (await lookAround(cwd, [])).repo;
+}
+
+/**
+ * openRepo, and the branches matching `pattern` under refs/heads/ (`agent/*`) as full ref names,
+ * from the same git process. `branches` is undefined when HEAD has no commit: git stops there.
+ */
+export async function openRepoWithBranches(cwd: string, pattern: string): Promise<{ repo: Repo; branches: string[] | undefined }> {
+  const { repo, more } = await lookAround(cwd, [`--branches=${pattern}`]);
+  return { repo, branches: repo.head ? more : undefined };
+}
+
+/** One `git rev-parse`: the three paths, HEAD's commit and name, then what `extra` asks for. */
+async function lookAround(cwd: string, extra: string[]): Promise<{ repo: Repo; more: string[] }> {
+  const args = ['rev-parse', '--show-toplevel', '--git-common-dir', '--git-dir', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD', ...extra];
   // 128 also when HEAD has no commit: the three paths come first all the same.
   const result = await git(args, { cwd, okCodes: [128] });
   if (result.code !== 0 && /not a git repository/i.test(result.stderr)) {
@@ -35,10 +49,10 @@ export async function openRepo(cwd: string): Promise<Repo> {
       cause: new GitError(args, result.code, result.stderr),
     });
   }
-  const [root, commonDir, gitDir, commit, name] = result.stdout.trim().split('\n');
+  const [root, commonDir, gitDir, commit, name, ...more] = result.stdout.trim().split('\n');
   if (!root || !commonDir || !gitDir) throw new GitError(args, result.code, result.stderr || `unexpected answer: ${result.stdout}`);
   const head = result.code === 0 && commit && name ? { commit, name } : undefined;
-  return { root, commonDir: resolve(root, commonDir), gitDir: resolve(root, gitDir), head };
+  return { repo: { root, commonDir: resolve(root, commonDir), gitDir: resolve(root, gitDir), head }, more };
 }
 
 export interface HeadState {

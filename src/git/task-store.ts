@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Locality } from '../model/types.js';
+import { byCodeUnits } from '../order.js';
 
 /**
  * Task state that must outlive the process, kept in the repository's git directory
@@ -112,7 +113,7 @@ export function loadTasks(commonDir: string): TaskRecord[] {
   return ids
     .map((id) => loadTask(commonDir, id))
     .filter((task): task is TaskRecord => task !== undefined)
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    .sort((a, b) => byCodeUnits(a.createdAt, b.createdAt));
 }
 
 export function removeTaskState(commonDir: string, id: string): void {

@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
-import { runAgent } from '../helpers/agent.js';
+import { AGENT_BIN, runAgent } from '../helpers/agent.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
 import { readTask, runTaskToEnd } from '../helpers/tasks.js';
 import type { TaskRecord } from '../../src/git/task-store.js';
@@ -154,5 +155,26 @@ describe('undo, abort, prune', () => {
     });
     expect(resume.code).toBe(0);
     expect(readFileSync(join(task.worktree, 'a.txt'), 'utf8')).toBe('one\nTWO\nthree\n');
+  });
+});
+
+describe('list', () => {
+  it('finds the task branches also from a checkout whose branch has no commit yet, and a closed pipe ends it quietly', async () => {
+    const { repo, env } = await setup([edit('a.txt', 'two', 'TWO'), FINISH, FINISH]);
+    const done = await doneTask(repo, env, 'capitalise two');
+    const other = await doneTask(repo, env, 'nothing');
+    repo.git('update-ref', '-d', `refs/heads/${other.branch}`);
+    const expected = [
+      { id: done.id, status: 'ready', steps: 1 },
+      { id: other.id, status: 'missing', steps: 0 },
+    ];
+    const listed = async () => JSON.parse((await runAgent(['list', '--json'], { cwd: repo.root, env })).stdout);
+    expect(await listed()).toMatchObject(expected);
+    // git rev-parse stops at a HEAD without a commit: the branches are then asked of for-each-ref.
+    repo.git('checkout', '-q', '--orphan', 'fresh');
+    expect(await listed()).toMatchObject(expected);
+
+    const piped = spawnSync('bash', ['-c', `node ${JSON.stringify(AGENT_BIN)} list | true; echo "status \${PIPESTATUS[0]}"`], { cwd: repo.root, env, encoding: 'utf8' });
+    expect([piped.stdout, piped.stderr]).toEqual(['status 141\n', '']);
   });
 });
