@@ -3,7 +3,8 @@
 // overhead is the time from the fake starting answer n (two NDJSON lines, written at once) to the
 // fake having read request n+1 whole: reading the stream, running the tool, recording the turn,
 // building and sending the next request. The baseline is the same interval for a bare client (a
-// separate node process replaying the same requests with fetch): what HTTP and JSON cost anyway.
+// separate node process replaying the same requests with node:http, as the agent sends them): what
+// HTTP and JSON cost anyway.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,14 +60,21 @@ export async function runTurns(fake, { onSpawn } = {}) {
   }
 }
 
-/** The bare client: the agent's own requests, replayed one after the other as fast as fetch can. */
+/** The bare client: the agent's own requests, replayed one after the other as fast as node:http can. */
 const BARE_CLIENT = `
+const http = require('node:http');
 const { url, bodies } = JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'));
+const post = (body) => new Promise((resolve, reject) => {
+  const payload = JSON.stringify(body);
+  const request = http.request(url + '/api/chat', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (response) => {
+    response.on('data', () => {});
+    response.on('end', resolve);
+  });
+  request.on('error', reject);
+  request.end(payload);
+});
 (async () => {
-  for (const body of bodies) {
-    const response = await fetch(url + '/api/chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    await response.text();
-  }
+  for (const body of bodies) await post(body);
 })();
 `;
 
@@ -101,7 +109,7 @@ export async function figures() {
     return [
       row(`agent overhead per model turn (${TURNS}-turn task)`, perRun, {
         target: 10,
-        baseline: { label: 'bare fetch client', value: median(bare) },
+        baseline: { label: 'bare node:http client', value: median(bare) },
         note: `median of each run's ${TURNS - 1} turns; over all ${all.length} turns: p90 ${format(p90)} ms, max ${format(sorted.at(-1))} ms; minus the bare client ${format(median(perRun) - median(bare))} ms`,
       }),
     ];

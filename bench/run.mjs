@@ -32,8 +32,8 @@ const table = rows.map((r) => [
   `${format(r.min)}–${format(r.max)}`,
   String(r.runs),
   r.baseline ? `${r.baseline.label}: ${format(r.baseline.value)} ${r.unit} (×${(r.value / r.baseline.value).toFixed(2)})` : '',
-  r.target === undefined ? '—' : bound(r),
-  r.met === undefined ? '—' : r.met ? 'yes' : 'NO',
+  r.target === undefined ? '—' : `${bound(r)}${r.targetHere === undefined ? '' : ` (here ${format(r.targetHere)} ${r.unit})`}`,
+  r.met === undefined ? '—' : r.met ? 'yes' : r.metHere ? 'NO (yes here)' : 'NO',
 ]);
 const notes = rows.filter((r) => r.note).map((r) => `${r.figure.trim()}: ${r.note}`);
 const title = `hunkwise benchmarks, ${new Date().toISOString().slice(0, 10)}, ${machine}; ${seconds(performance.now() - began)} in all`;

@@ -5,7 +5,7 @@
 //     (the fake's `receivedAt`), in a small repository and in one of 50,000 files.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_BIN, FINISH, format, isMain, makeRepo, median, printRows, row, runAgent, runCount, startFakeOllama, timedRun } from './lib.mjs';
+import { AGENT_BIN, FINISH, format, isMain, makeRepo, median, printRows, row, runAgent, runCount, SPEC_NODE_MS, startFakeOllama, timedRun } from './lib.mjs';
 
 const RUNS = runCount('STARTUP', 11);
 const BIG_RUNS = runCount('BIG', 3);
@@ -35,7 +35,7 @@ async function version() {
 }
 
 /** `agent list` in a repository where 20 tasks ran (each finishing at once). */
-async function list(baseline) {
+async function list(baseline, scale) {
   const fake = await startFakeOllama({ script: () => FINISH });
   const repo = makeRepo(SMALL, { ollama: fake.url });
   try {
@@ -49,7 +49,7 @@ async function list(baseline) {
     }
     const listed = output.split('\n').filter((line) => /\bt\d+\b/.test(line)).length;
     if (listed !== LISTED_TASKS) throw new Error(`agent list showed ${listed} tasks, not ${LISTED_TASKS}:\n${output}`);
-    return [row(`agent list, ${LISTED_TASKS} tasks`, times, { target: 150, baseline })];
+    return [row(`agent list, ${LISTED_TASKS} tasks`, times, { target: 150, baseline, scale })];
   } finally {
     await fake.close();
     repo.cleanup();
@@ -95,7 +95,7 @@ function bigRepo(ollama) {
   return repo;
 }
 
-async function firstRequests(baseline) {
+async function firstRequests(baseline, scale) {
   const fake = await startFakeOllama({ script: () => FINISH });
   const small = makeRepo(SMALL, { ollama: fake.url });
   let big;
@@ -104,7 +104,7 @@ async function firstRequests(baseline) {
     big = bigRepo(fake.url);
     const b = await firstRequest(big, fake, BIG_RUNS);
     return [
-      row('agent task → first model request, small repo', s.firsts, { target: 250, baseline, note: s.note }),
+      row('agent task → first model request, small repo', s.firsts, { target: 250, baseline, scale, note: s.note }),
       row('agent task → first model request, 50,000 files', b.firsts, { baseline, note: b.note }),
     ];
   } finally {
@@ -116,13 +116,15 @@ async function firstRequests(baseline) {
 
 export async function figures() {
   const { agent, node } = await version();
-  // Every start-up figure is shown next to the floor: node starting and doing nothing.
+  // Every start-up figure is shown next to the floor: node starting and doing nothing. The SPEC's
+  // targets assume a machine where that takes 60 ms; they are also shown scaled to this one.
   const baseline = { label: 'node -e 0', value: median(node) };
+  const scale = baseline.value / SPEC_NODE_MS;
   return [
-    row('agent --version', agent, { target: 100, baseline }),
+    row('agent --version', agent, { target: 100, baseline, scale }),
     row('  node -e 0 (the baseline)', node),
-    ...(await list(baseline)),
-    ...(await firstRequests(baseline)),
+    ...(await list(baseline, scale)),
+    ...(await firstRequests(baseline, scale)),
   ];
 }
 
