@@ -34,22 +34,42 @@ async function version() {
   return { agent, node };
 }
 
-/** `agent list` in a repository where 20 tasks ran (each finishing at once). */
+/**
+ * The least any `agent list` written for Node does: start, run the one git process that finds the
+ * repository and the task branches, print its output. What is over this is hunkwise's own.
+ */
+const LIST_FLOOR = `
+import { spawn } from 'node:child_process';
+const git = spawn('git', ['rev-parse', '--show-toplevel', '--git-common-dir', '--git-dir', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD', '--branches=agent/*'], { stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+git.stdout.on('data', (chunk) => (out += chunk));
+git.on('close', () => process.stdout.write(out));
+`;
+
+/** `agent list` in a repository where 20 tasks ran (each finishing at once), and the floor beside it. */
 async function list(baseline, scale) {
   const fake = await startFakeOllama({ script: () => FINISH });
   const repo = makeRepo(SMALL, { ollama: fake.url });
   try {
     for (let n = 1; n <= LISTED_TASKS; n++) await runAgent(['task', `t${n}`, '--approve', 'all'], { cwd: repo.root, env: repo.env });
     const times = [];
+    const floors = [];
     let output = '';
     for (let run = -1; run < RUNS; run++) {
       const result = await runAgent(['list'], { cwd: repo.root, env: repo.env });
+      const floor = await timedRun(process.execPath, ['--input-type=module', '-e', LIST_FLOOR], { cwd: repo.root, env: repo.env });
+      if (floor.code !== 0) throw new Error(`the floor program failed: ${floor.stderr}`);
       output = result.stdout;
-      if (run >= 0) times.push(result.ms);
+      if (run < 0) continue;
+      times.push(result.ms);
+      floors.push(floor.ms);
     }
     const listed = output.split('\n').filter((line) => /\bt\d+\b/.test(line)).length;
     if (listed !== LISTED_TASKS) throw new Error(`agent list showed ${listed} tasks, not ${LISTED_TASKS}:\n${output}`);
-    return [row(`agent list, ${LISTED_TASKS} tasks`, times, { target: 150, baseline, scale })];
+    return [
+      row(`agent list, ${LISTED_TASKS} tasks`, times, { target: 150, baseline, scale }),
+      row('  an ES module that only runs the git process list needs', floors, { baseline }),
+    ];
   } finally {
     await fake.close();
     repo.cleanup();
