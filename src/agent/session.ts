@@ -14,7 +14,7 @@ import { recordTrust, type UntrustedRepoConfig } from '../config/trust.js';
 import { type TaskWorktree, worktreeExists } from '../git/worktree.js';
 import { createProvider } from '../model/index.js';
 import { parseModelName } from '../model/model-name.js';
-import { ModelError, type ModelProvider } from '../model/types.js';
+import { ModelError, type ModelInfo, type ModelProvider } from '../model/types.js';
 import { Conversation } from './conversation.js';
 import { SYSTEM_PROMPT } from './prompt.js';
 
@@ -49,10 +49,59 @@ export interface SessionRequest {
 }
 
 export async function openSession(request: SessionRequest): Promise<Session> {
+  if (!request.resume && !request.instruction?.trim()) {
+    throw new AgentError('The task needs an instruction.', {
+      hint: 'agent task "rename parseConfig to loadConfig" (or --resume <task> to continue one)',
+      kind: 'usage',
+    });
+  }
+  const early = request.resume ? undefined : askEarly(request);
   const repo = await openRepo(request.cwd);
   const { config, notices } = await settleConfig(repo.root, request);
-  const session = await (request.resume ? resumeSession(repo, config, request) : newSession(repo, config, request));
+  const session = await (request.resume ? resumeSession(repo, config, request) : newSession(repo, config, request, early));
   return { ...session, notices: [...notices, ...(session.notices ?? [])] };
+}
+
+/** The provider of a model and what its server says of the model. */
+type ModelAnswer = Promise<{ provider: ModelProvider; info: ModelInfo }>;
+
+/** Asks the server of `config`'s model about it, at once; `signal` drops the question. */
+function askModel(config: Config, namedOnCommandLine: boolean, signal?: AbortSignal): ModelAnswer {
+  const answer = connect(config, namedOnCommandLine).then(async (provider) => ({
+    provider,
+    info: await provider.info(signal).catch(rethrowModelError),
+  }));
+  answer.catch(() => {}); // awaited by the session, or dropped
+  return answer;
+}
+
+interface EarlyQuestion {
+  config: Config;
+  answer: ModelAnswer;
+  drop: () => void;
+}
+
+/**
+ * The model server asked while git finds the repository, about the model of the user's own config
+ * (and the flags): the first request waits for that answer. Only a repository config that names
+ * another model or server makes the question asked again; nothing is asked when the user's config
+ * does not load (the real loading says why).
+ */
+function askEarly(request: SessionRequest): EarlyQuestion | undefined {
+  let config: Config;
+  try {
+    config = loadConfig(undefined, request.model ? { model: request.model } : {});
+  } catch {
+    return undefined;
+  }
+  const controller = new AbortController();
+  return { config, answer: askModel(config, request.model !== undefined, controller.signal), drop: () => controller.abort() };
+}
+
+/** Whether two configs name the same model on the same server, with the same settings. */
+function sameModel(a: Config, b: Config): boolean {
+  const { provider } = parseModelName(a.model);
+  return a.model === b.model && JSON.stringify(a.providers[provider]) === JSON.stringify(b.providers[provider]);
 }
 
 /**
@@ -79,21 +128,11 @@ async function settleConfig(root: string, request: SessionRequest): Promise<{ co
   return { config, notices: [`Not applied from ${untrusted.file}, because ${why}:${wants}`] };
 }
 
-async function newSession(repo: Repo, config: Config, request: SessionRequest): Promise<OpenedSession> {
-  const instruction = request.instruction?.trim();
-  if (!instruction) {
-    throw new AgentError('The task needs an instruction.', {
-      hint: 'agent task "rename parseConfig to loadConfig" (or --resume <task> to continue one)',
-      kind: 'usage',
-    });
-  }
-  // The model server is asked while git looks at the repository: the first request over HTTP
-  // loads Node's fetch, which takes longer than those git commands.
-  const model = connect(config, request.model !== undefined).then(async (provider) => ({
-    provider,
-    info: await provider.info().catch(rethrowModelError),
-  }));
-  model.catch(() => {}); // awaited below, after the repository's own checks
+async function newSession(repo: Repo, config: Config, request: SessionRequest, early: EarlyQuestion | undefined): Promise<OpenedSession> {
+  const instruction = request.instruction?.trim() ?? '';
+  const asked = early !== undefined && sameModel(early.config, config);
+  if (early && !asked) early.drop();
+  const model = asked ? early.answer : askModel(config, request.model !== undefined);
   const base = await startingPoint(repo, request.base);
   const { provider, info } = await model;
   const numCtx = taskNumCtx(config.contextWindow, info.contextLength);

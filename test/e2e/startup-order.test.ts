@@ -46,4 +46,30 @@ describe('what a task does while the model reads its first prompt', () => {
     // Started for the task, stopped with it.
     expect(processesUnder('--lsp', dirname(repo.root))).toEqual([]);
   });
+
+  it("asks about the user's model while git finds the repository; a repository config naming another model has that one asked and used", async () => {
+    repo = makeRepo({ 'a.txt': 'a\n' });
+    server = await startFakeOllama({
+      models: [{ name: 'qwen2.5-coder:7b', contextLength: 32768 }, { name: 'llama3.1:8b', contextLength: 8192 }],
+      script: [{ toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }],
+    });
+    const env = { ...repo.env, OLLAMA_HOST: server.url };
+    const shown = () => server?.requests.filter((r) => r.path === '/api/show').map((r) => (r.body as { model: string }).model);
+
+    expect((await runAgent(['task', 'first', '--approve', 'all'], { cwd: repo.root, env })).code).toBe(0);
+    expect(shown()).toEqual(['qwen2.5-coder:7b']);
+    expect(server.chatRequests().map((body) => [body.model, (body.options as { num_ctx: number }).num_ctx])).toEqual([['qwen2.5-coder:7b', 32768]]);
+
+    repo.write('.hunkwise/config.json', JSON.stringify({ model: 'ollama/llama3.1:8b' }));
+    server.requests.length = 0;
+    server.setScript([{ toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }]);
+    const second = await runAgent(['task', 'second', '--approve', 'all'], { cwd: repo.root, env });
+    expect(second.code).toBe(0);
+    // The early question about the user's model is dropped (it may have reached the server, or not):
+    // the repository's model is asked and its window and name are used.
+    expect(shown()?.filter((model) => model !== 'qwen2.5-coder:7b')).toEqual(['llama3.1:8b']);
+    expect(server.chatRequests().map((body) => [body.model, (body.options as { num_ctx: number }).num_ctx])).toEqual([['llama3.1:8b', 8192]]);
+    const [, id = ''] = taskIds(repo);
+    expect(readTask(repo, id).models).toEqual(['ollama/llama3.1:8b']);
+  });
 });
