@@ -100,6 +100,21 @@ function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/stats.js')).statsCommand(options));
 
+  program
+    .command('completion')
+    .description('print the shell completion script for bash, zsh or fish (commands, options, task ids)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(async (shell: string) => (await import('./commands/completion.js')).completionCommand(shell));
+
+  // What the completion scripts call: the candidates for the word at <index> of the command line.
+  program
+    .command('__complete', { hidden: true })
+    .argument('<index>')
+    .argument('[words...]')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (index: string, words: string[]) => (await import('./commands/completion.js')).completeCommand(program, index, words));
+
   return program;
 }
 
