@@ -115,7 +115,66 @@ function buildProgram(): Command {
     .helpOption(false)
     .action(async (index: string, words: string[]) => (await import('./commands/completion.js')).completeCommand(program, index, words));
 
+  program.addHelpText('after', `${examples(EXAMPLES.agent ?? [])}\nRun agent <command> --help for a command's options and examples.\n`);
+  for (const command of program.commands) {
+    const lines = EXAMPLES[command.name()];
+    if (lines) command.addHelpText('after', examples(lines));
+  }
   return program;
+}
+
+/** Examples at the end of each help: a command line and what it does. */
+const EXAMPLES: Record<string, [string, string][]> = {
+  agent: [
+    ['agent doctor', 'check git, Ollama, the model and the language servers'],
+    ['agent task "rename parseConfig to loadConfig"', 'start a task: approve each action and each hunk'],
+    ['agent list', 'the tasks of this repository'],
+    ['agent review k3x9fz', 'what task k3x9fz did: its steps, their audit trailers, its diff'],
+    ['agent merge k3x9fz', 'merge it into the branch it started from'],
+  ],
+  task: [
+    ['agent task "add a --verbose flag to the CLI"', 'a new task on its own branch and worktree'],
+    ['agent task --approve read "explain the retry logic"', 'reads without asking; edits and commands still asked'],
+    ['agent task --base release-2.1 "backport the fix for #412"', 'start from another branch'],
+    ['agent task --model openrouter/qwen/qwen3-coder "..."', 'a remote model, for this task only (recorded in every commit)'],
+    ['agent task --resume k3x9fz "also update the README"', 'continue a task with a follow-up instruction'],
+  ],
+  list: [
+    ['agent list', 'id, status, steps, model, base, age and branch of each task'],
+    ['agent list --json', 'the same as JSON'],
+  ],
+  show: [
+    ['agent review k3x9fz', 'the instruction, each step commit with its trailers, the diff (in the pager)'],
+    ['agent show k3x9 --stat', 'by an id prefix, the diffstat only'],
+  ],
+  merge: [
+    ['agent merge k3x9fz', 'a --no-ff merge commit on the base branch'],
+    ['agent merge k3x9fz --squash', 'one commit with the steps in its message'],
+  ],
+  undo: [['agent undo k3x9fz', 'take back the last step; the worktree goes back too']],
+  abort: [['agent abort k3x9fz', 'give the task up; its history stays under refs/hunkwise/aborted/']],
+  prune: [['agent prune', 'remove what merged and aborted tasks left behind']],
+  models: [
+    ['agent models', "the models of the configured model's provider (Ollama by default)"],
+    ['agent models lmstudio --json', 'another configured provider, as JSON'],
+  ],
+  doctor: [
+    ['agent doctor', 'each check with ✓, ! or ✗ and the command that fixes it'],
+    ['agent doctor --model openai/gpt-4.1', 'check a remote model (contacted only when named)'],
+  ],
+  stats: [
+    ['agent stats', 'totals, a chart of hunks per day, tasks by model and by locality'],
+    ['agent stats --since "2 weeks ago" --json', 'the last two weeks, as JSON'],
+  ],
+  completion: [
+    ['source <(agent completion bash)', 'bash: put this line in ~/.bashrc'],
+    ['agent completion zsh > "${fpath[1]}/_agent"', 'zsh: install it where compinit finds it'],
+    ['agent completion fish > ~/.config/fish/completions/agent.fish', 'fish'],
+  ],
+};
+
+function examples(lines: [string, string][]): string {
+  return `\nExamples:\n${lines.map(([line, what]) => `  # ${what}\n  $ ${line}`).join('\n')}\n`;
 }
 
 function positiveInt(value: string): number {
