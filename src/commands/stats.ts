@@ -2,6 +2,7 @@ import { gitOut } from '../git/exec.js';
 import { openRepo } from '../git/repo.js';
 import { AUDIT_LOG_FORMAT, type AuditedCommit, parseAuditLog, parseHunkCounts } from '../git/trailers.js';
 import { type Colors, createColors } from '../ui/color.js';
+import { page } from '../ui/pager.js';
 import { byCodeUnits } from '../order.js';
 
 /**
@@ -79,7 +80,7 @@ export async function statsCommand(options: StatsOptions): Promise<void> {
     process.stdout.write(`${JSON.stringify(stats)}\n`);
     return;
   }
-  process.stdout.write(renderStats(stats, createColors(process.stdout)));
+  await page(renderStats(stats, createColors(process.stdout)), process.cwd());
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
