@@ -168,6 +168,7 @@ const EXAMPLES: Record<string, [string, string][]> = {
   ],
   completion: [
     ['source <(agent completion bash)', 'bash: put this line in ~/.bashrc'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a zsh parameter, printed as it is
     ['agent completion zsh > "${fpath[1]}/_agent"', 'zsh: install it where compinit finds it'],
     ['agent completion fish > ~/.config/fish/completions/agent.fish', 'fish'],
   ],
