@@ -27,16 +27,29 @@ export function estimateTokens(text: string): number {
 
 function priceOf(run: string): number {
   const first = run.charCodeAt(0);
-  if (first === 32 || first === 9 || first === 10 || first === 13) return lineBreaks(run);
+  if (first === 32 || first === 9 || first === 10 || first === 13) return whitespace(run);
   if (LETTER.test(run)) return run.length <= 6 ? 1 : Math.ceil(run.length / 4);
   if (DIGIT.test(run)) return Math.ceil(run.length / 3);
-  if (/^\s/u.test(run)) return lineBreaks(run);
-  return Math.ceil(run.length / 1.5);
+  if (/^\s/u.test(run)) return whitespace(run);
+  return Math.ceil(run.length / 1.5) + beyondAscii(run);
 }
 
-/** Spaces merge into the next word's token; each line break (or a run of them) costs one. */
-function lineBreaks(run: string): number {
-  let breaks = 0;
-  for (let i = 0; i < run.length; i++) if (run.charCodeAt(i) === 10) breaks++;
-  return breaks;
+/**
+ * ASCII spaces merge into the next word's token; each line break costs one, and so does every
+ * other white space character (a no-break space is two bytes no merge covers).
+ */
+function whitespace(run: string): number {
+  let tokens = 0;
+  for (let i = 0; i < run.length; i++) {
+    const code = run.charCodeAt(i);
+    if (code === 10 || (code !== 32 && code !== 9 && code !== 13)) tokens++;
+  }
+  return tokens;
+}
+
+/** Punctuation beyond ASCII (dashes, arrows, ≤, box drawing) is two or three bytes: a token more each. */
+function beyondAscii(run: string): number {
+  let count = 0;
+  for (let i = 0; i < run.length; i++) if (run.charCodeAt(i) > 127) count++;
+  return count;
 }
