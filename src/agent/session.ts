@@ -55,11 +55,21 @@ export async function openSession(request: SessionRequest): Promise<Session> {
       kind: 'usage',
     });
   }
-  const early = request.resume ? undefined : askEarly(request);
-  const repo = await openRepo(request.cwd);
-  const { config, notices } = await settleConfig(repo.root, request);
-  const session = await (request.resume ? resumeSession(repo, config, request) : newSession(repo, config, request, early));
-  return { ...session, notices: [...notices, ...(session.notices ?? [])] };
+  // Ends what the model server was asked when the session cannot open: an answer nobody waits for
+  // must not keep the process alive (a server that never answers would hold it for minutes).
+  const questions = new AbortController();
+  const early = request.resume ? undefined : askEarly(request, questions.signal);
+  try {
+    const repo = await openRepo(request.cwd);
+    const { config, notices } = await settleConfig(repo.root, request);
+    const session = await (request.resume
+      ? resumeSession(repo, config, request)
+      : newSession(repo, config, request, early, questions.signal));
+    return { ...session, notices: [...notices, ...(session.notices ?? [])] };
+  } catch (error) {
+    questions.abort();
+    throw error;
+  }
 }
 
 /** The provider of a model and what its server says of the model. */
@@ -87,15 +97,16 @@ interface EarlyQuestion {
  * another model or server makes the question asked again; nothing is asked when the user's config
  * does not load (the real loading says why).
  */
-function askEarly(request: SessionRequest): EarlyQuestion | undefined {
+function askEarly(request: SessionRequest, signal: AbortSignal): EarlyQuestion | undefined {
   let config: Config;
   try {
     config = loadConfig(undefined, request.model ? { model: request.model } : {});
   } catch {
     return undefined;
   }
-  const controller = new AbortController();
-  return { config, answer: askModel(config, request.model !== undefined, controller.signal), drop: () => controller.abort() };
+  const dropped = new AbortController();
+  const answer = askModel(config, request.model !== undefined, AbortSignal.any([signal, dropped.signal]));
+  return { config, answer, drop: () => dropped.abort() };
 }
 
 /** Whether two configs name the same model on the same server, with the same settings. */
@@ -128,11 +139,17 @@ async function settleConfig(root: string, request: SessionRequest): Promise<{ co
   return { config, notices: [`Not applied from ${untrusted.file}, because ${why}:${wants}`] };
 }
 
-async function newSession(repo: Repo, config: Config, request: SessionRequest, early: EarlyQuestion | undefined): Promise<OpenedSession> {
+async function newSession(
+  repo: Repo,
+  config: Config,
+  request: SessionRequest,
+  early: EarlyQuestion | undefined,
+  signal: AbortSignal,
+): Promise<OpenedSession> {
   const instruction = request.instruction?.trim() ?? '';
   const asked = early !== undefined && sameModel(early.config, config);
   if (early && !asked) early.drop();
-  const model = asked ? early.answer : askModel(config, request.model !== undefined);
+  const model = asked ? early.answer : askModel(config, request.model !== undefined, signal);
   const base = await startingPoint(repo, request.base);
   const { provider, info } = await model;
   const numCtx = taskNumCtx(config.contextWindow, info.contextLength);

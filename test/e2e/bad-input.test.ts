@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,12 +99,21 @@ describe('the repository', () => {
     const plain = join(repo.home, 'plain');
     mkdirSync(plain);
     writeFileSync(join(plain, 'notes.txt'), 'mine\n');
-    for (const args of [['task', 'do it'], ['list']]) {
-      const run = await runAgent(args, { cwd: plain, env: repo.env });
-      expectSays(run, 1, `${plain} is not inside a git repository`, 'run `git init` and make a first commit');
+    // The model server is asked while git looks for the repository: one that never answers must
+    // not keep the process waiting once the answer is no longer needed.
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = { ...repo.env, OLLAMA_HOST: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}` };
+      for (const args of [['task', 'do it'], ['list']]) {
+        const run = await runAgent(args, { cwd: plain, env });
+        expectSays(run, 1, `${plain} is not inside a git repository`, 'run `git init` and make a first commit');
+      }
+    } finally {
+      silent.close();
     }
     expect(readdirSync(plain)).toEqual(['notes.txt']);
-  });
+  }, 15_000);
 
   it('no commits yet: says so and gives the first commit line', async () => {
     const repo = newRepo(FILES, { commit: false });
