@@ -40,7 +40,7 @@ export type AgentEvent =
       pattern?: string;
     }
   | { type: 'step_committed'; step: number; commit: string; action: string; approved: number; refused: number }
-  | { type: 'turn_end'; stats: TurnStats }
+  | { type: 'turn_end'; stats: TurnStats; /** From sending the request to the end of the answer. */ ms: number }
   | { type: 'notice'; message: string }
   | { type: 'error'; message: string; hint?: string }
   | { type: 'done'; status: TaskEnd; summary?: string };

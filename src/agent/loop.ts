@@ -3,6 +3,7 @@ import { changedPaths } from '../git/read-files.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import { LspError } from '../lsp/types.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
+import { addUsage } from '../git/trailers.js';
 import type { TaskWorktree } from '../git/worktree.js';
 import { AgentError, TaskFault } from '../errors.js';
 import { faultPoint } from '../fault.js';
@@ -71,6 +72,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     permissions: options.permissions,
     emit,
     transcript: () => formatTranscript(conversation.messages.slice(task.noteFrom ?? 0)),
+    usage: () => task.usage,
     servers: options.servers,
   };
   const toolContext = (explanation: string): ToolContext => ({
@@ -100,6 +102,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       faultPoint('step:recorded');
       clearJournal(options.commonDir, task.id);
       task.noteFrom = conversation.messages.length;
+      task.usage = undefined;
       saveTask(options.commonDir, task);
     }
   };
@@ -217,7 +220,13 @@ function turnSetup(options: RunTaskOptions): TurnSetup {
     signal: options.signal,
     onRequestSent: () => void options.worktree.start(),
     generation: options.generation,
-    emit: options.emit,
+    emit: (event) => {
+      if (event.type === 'turn_end') {
+        const { promptTokens, evalTokens } = event.stats;
+        options.task.usage = addUsage(options.task.usage, { promptTokens, generatedTokens: evalTokens, ms: event.ms });
+      }
+      options.emit(event);
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import { applyHunks, diffFile, type FileChange, type Hunk, splitHunk } from '../
 import { readFilesAt } from '../git/read-files.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
 import { decodeText, isBinary } from '../git/text.js';
-import { stepCommitMessage } from '../git/trailers.js';
+import { type ModelUsage, stepCommitMessage } from '../git/trailers.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import type { Locality } from '../model/types.js';
 import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, openDiagnosticsView } from './diagnostics-view.js';
@@ -34,6 +34,8 @@ export interface StepContext {
   emit: (event: AgentEvent) => void;
   /** The conversation since the last step, as text for the step's git note. */
   transcript: () => string;
+  /** What the model used since the last step, for the step's Agent-Usage trailer. */
+  usage: () => ModelUsage | undefined;
   /** The task's language servers: each proposal's diagnostics are shown before it is approved. */
   servers?: LanguageServers;
 }
@@ -122,6 +124,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
         action: proposal.action,
         approved: approvedCount,
         refused: refusedCount,
+        usage: ctx.usage(),
       },
       explanation,
     ),

@@ -144,6 +144,7 @@ async function request(
 ): Promise<TurnResult> {
   const stopped = setup.generation.begin();
   const signal = AbortSignal.any([setup.signal, stopped]);
+  const sent = performance.now();
   try {
     // Whether the model is in memory is asked beside the request, not before it: the answer only
     // words the waiting line, and the request should not wait for it.
@@ -153,7 +154,7 @@ async function request(
     first.catch(() => {}); // consumed by stream(), after the waiting line is up
     setup.onRequestSent?.();
     setup.emit({ type: 'turn_start', ...prompt, loading: (await loaded) === false });
-    return await stream(setup, events, first, stopped);
+    return await stream(setup, events, first, stopped, sent);
   } finally {
     setup.generation.end();
   }
@@ -164,6 +165,7 @@ async function stream(
   events: AsyncIterator<ModelEvent>,
   first: Promise<IteratorResult<ModelEvent>>,
   stopped: AbortSignal,
+  sent: number,
 ): Promise<TurnResult> {
   let text = '';
   const calls: ToolCall[] = [];
@@ -175,7 +177,7 @@ async function stream(
     } else if (event.type === 'tool_call') {
       calls.push(event.call);
     } else if (event.type === 'done') {
-      setup.emit({ type: 'turn_end', stats: event.stats });
+      setup.emit({ type: 'turn_end', stats: event.stats, ms: performance.now() - sent });
     } else if (event.error.kind === 'aborted' && stopped.aborted && !setup.signal.aborted) {
       return { kind: 'stopped', text };
     } else {

@@ -1,7 +1,8 @@
 import { gitOut } from '../git/exec.js';
 import { openRepo } from '../git/repo.js';
-import { AUDIT_LOG_FORMAT, type AuditedCommit, parseAuditLog, parseHunkCounts } from '../git/trailers.js';
+import { AUDIT_LOG_FORMAT, type AuditedCommit, parseAuditLog, parseHunkCounts, parseUsage } from '../git/trailers.js';
 import { type Colors, createColors } from '../ui/color.js';
+import { duration, thousands } from '../ui/numbers.js';
 import { page } from '../ui/pager.js';
 import { byCodeUnits } from '../order.js';
 
@@ -21,6 +22,10 @@ interface Tally {
   steps: number;
   approved: number;
   refused: number;
+  /** The model's work in the turns that led to the steps (their Agent-Usage trailers). */
+  promptTokens: number;
+  generatedTokens: number;
+  modelMs: number;
 }
 
 export interface Stats {
@@ -31,7 +36,7 @@ export interface Stats {
   byDay: Array<{ day: string } & Tally>;
 }
 
-const empty = (): Tally => ({ tasks: 0, steps: 0, approved: 0, refused: 0 });
+const empty = (): Tally => ({ tasks: 0, steps: 0, approved: 0, refused: 0, promptTokens: 0, generatedTokens: 0, modelMs: 0 });
 
 export async function readStats(cwd: string, since?: string): Promise<Stats> {
   const repo = await openRepo(cwd);
@@ -62,12 +67,16 @@ export function tally(commits: AuditedCommit[]): Stats {
       continue;
     }
     const hunks = parseHunkCounts(commit.trailers['Agent-Hunks']);
+    const usage = parseUsage(commit.trailers['Agent-Usage']);
     const day = commit.date.slice(0, 10);
     if (!days.has(day)) days.set(day, empty());
     for (const t of [...tallies(commit), days.get(day) as Tally]) {
       t.steps++;
       t.approved += hunks.approved;
       t.refused += hunks.refused;
+      t.promptTokens += usage?.promptTokens ?? 0;
+      t.generatedTokens += usage?.generatedTokens ?? 0;
+      t.modelMs += usage?.ms ?? 0;
     }
   }
   stats.byDay = [...days.entries()].sort(([a], [b]) => byCodeUnits(a, b)).map(([day, t]) => ({ day, ...t }));
@@ -85,12 +94,16 @@ export async function statsCommand(options: StatsOptions): Promise<void> {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+const usage = (t: Tally): string =>
+  `${thousands(t.promptTokens)} prompt tokens read, ${thousands(t.generatedTokens)} generated, ${duration(t.modelMs)}`;
+
 export function renderStats(stats: Stats, c: Colors): string {
   const { totals } = stats;
   if (totals.tasks === 0 && totals.steps === 0) return 'No agent tasks in this history yet. Start one with: agent task "<instruction>"\n';
   const lines = [
     `${plural(totals.tasks, 'task')}, ${plural(totals.steps, 'step')}, ${plural(totals.approved + totals.refused, 'hunk')}: ` +
       `${totals.approved} approved, ${totals.refused} refused`,
+    ...(totals.modelMs > 0 || totals.promptTokens > 0 ? [`The model: ${usage(totals)} in the turns that led to the steps`] : []),
     '',
     c.bold('Per day') + c.dim(`  (${c.green('█')} approved, ${c.red('░')} refused hunks)`),
     ...dayChart(stats.byDay, c),
@@ -118,6 +131,10 @@ function breakdown(title: string, groups: Record<string, Tally>, c: Colors): str
   const width = Math.max(...entries.map(([name]) => name.length));
   return [
     c.bold(title),
-    ...entries.map(([name, t]) => `  ${name.padEnd(width)}  ${plural(t.tasks, 'task')}, ${plural(t.steps, 'step')}, ${t.approved} approved, ${t.refused} refused`),
+    ...entries.map(
+      ([name, t]) =>
+        `  ${name.padEnd(width)}  ${plural(t.tasks, 'task')}, ${plural(t.steps, 'step')}, ${t.approved} approved, ${t.refused} refused` +
+        (t.modelMs > 0 || t.promptTokens > 0 ? c.dim(`; ${usage(t)}`) : ''),
+    ),
   ];
 }

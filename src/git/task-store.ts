@@ -14,6 +14,7 @@ import {
 import { join } from 'node:path';
 import type { Locality } from '../model/types.js';
 import { byCodeUnits } from '../order.js';
+import type { ModelUsage } from './trailers.js';
 
 /**
  * Task state that must outlive the process, kept in the repository's git directory
@@ -44,6 +45,8 @@ export interface TaskRecord {
   allowances?: { class: 'read' | 'run'; pattern: string }[];
   /** Index of the first message not yet in a step's git note. */
   noteFrom?: number;
+  /** What the model used since the last step: the next step's Agent-Usage trailer. */
+  usage?: ModelUsage;
   /** `text` when the model's tools are described in the prompt (it does not call tools natively). */
   toolProtocol?: 'native' | 'text';
   /** Indexes of conversation messages shortened to fit the context window (they stay shortened). */

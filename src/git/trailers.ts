@@ -13,7 +13,22 @@ export interface StepAudit {
   action: string;
   approved: number;
   refused: number;
+  /** What the model used in the turns that led to the step; absent when none was counted. */
+  usage?: ModelUsage;
 }
+
+/** The model's work over some turns: tokens it read (the prompts) and wrote, and the time the turns took. */
+export interface ModelUsage {
+  promptTokens: number;
+  generatedTokens: number;
+  ms: number;
+}
+
+export const addUsage = (a: ModelUsage | undefined, b: ModelUsage): ModelUsage => ({
+  promptTokens: (a?.promptTokens ?? 0) + b.promptTokens,
+  generatedTokens: (a?.generatedTokens ?? 0) + b.generatedTokens,
+  ms: (a?.ms ?? 0) + b.ms,
+});
 
 const oneLine = (value: string): string => value.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
@@ -29,7 +44,18 @@ export function stepCommitMessage(audit: StepAudit, explanation: string): string
     `Agent-Locality: ${audit.locality}`,
     `Agent-Action: ${oneLine(audit.action)}`,
     `Agent-Hunks: ${audit.approved} approved, ${audit.refused} refused`,
+    ...(audit.usage ? [`Agent-Usage: ${usageText(audit.usage)}`] : []),
   ].join('\n')}\n`;
+}
+
+const usageText = (u: ModelUsage): string =>
+  `${Math.round(u.promptTokens)} prompt tokens, ${Math.round(u.generatedTokens)} generated, ${(u.ms / 1000).toFixed(1)} s`;
+
+/** `Agent-Usage: 5120 prompt tokens, 230 generated, 41.2 s` → the usage; undefined when absent or malformed. */
+export function parseUsage(value: string | undefined): ModelUsage | undefined {
+  const match = /^(\d+) prompt tokens, (\d+) generated, (\d+(?:\.\d+)?) s$/.exec(value?.trim() ?? '');
+  if (!match) return undefined;
+  return { promptTokens: Number(match[1]), generatedTokens: Number(match[2]), ms: Math.round(Number(match[3]) * 1000) };
 }
 
 export interface TaskAudit {

@@ -1,5 +1,6 @@
 import type { AgentEvent } from '../agent/events.js';
 import type { Colors } from './color.js';
+import { thousands } from './numbers.js';
 
 /**
  * The terminal view of a running task: a subscriber to the loop's events. The model's text
@@ -98,15 +99,13 @@ export function createTaskView(out: Writer, c: Colors, live = false): (event: Ag
   };
 }
 
-/** 12345 → "12,345". Not toLocaleString: Intl's first use costs 20 ms, on the way to the first request. */
-const count = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** What the model is doing before its first token: loading, then reading the part of the prompt it has not seen. */
 function waitingText(event: Extract<AgentEvent, { type: 'turn_start' }>, model: string): string {
   const reading =
     event.newTokens < event.promptTokens
-      ? `reading ${count(event.newTokens)} new tokens of prompt (${count(event.promptTokens)} in all)`
-      : `reading ${count(event.promptTokens)} tokens of prompt`;
+      ? `reading ${thousands(event.newTokens)} new tokens of prompt (${thousands(event.promptTokens)} in all)`
+      : `reading ${thousands(event.promptTokens)} tokens of prompt`;
   return `… turn ${event.turn}: ${model} is ${event.loading ? `loading, then ${reading}` : reading}`;
 }
 

@@ -50,13 +50,20 @@ beforeAll(async () => {
   chmodSync(join(bin, defaultPager), 0o755);
 
   // Day one: a task whose edit is approved without asking.
-  server.setScript([{ toolCalls: [{ name: 'edit_file', arguments: { path: 'a.txt', old_text: 'line 2', new_text: 'LINE 2' } }] }, FINISH]);
+  // The model's counts of each turn as Ollama reports them: the turn that proposes a step is its usage.
+  const edit = { name: 'edit_file', arguments: { path: 'a.txt', old_text: 'line 2', new_text: 'LINE 2' } };
+  server.setScript([{ toolCalls: [edit], promptEvalCount: 1000, evalCount: 40 }, FINISH]);
   const day1 = { GIT_AUTHOR_DATE: '2026-11-02T10:00:00Z', GIT_COMMITTER_DATE: '2026-11-02T10:00:00Z' };
   expect((await runAgent(['task', 'capitalise line 2', '--approve', 'all'], { cwd: repo.root, env: { ...env, ...day1 } })).code).toBe(0);
 
   // Day two, at a terminal: one edit of two hunks, the first approved, the second refused.
   server.setScript([
-    { toolCalls: [{ name: 'write_file', arguments: { path: 'a.txt', content: `${LINES.replace('line 1\n', 'LINE 1\n').replace('line 12', 'LINE 12')}\n` } }] },
+    {
+      toolCalls: [{ name: 'write_file', arguments: { path: 'a.txt', content: `${LINES.replace('line 1\n', 'LINE 1\n').replace('line 12', 'LINE 12')}\n` } }],
+      promptEvalCount: 2500,
+      evalCount: 300,
+      delayMs: 400,
+    },
     FINISH,
   ]);
   const day2 = { GIT_AUTHOR_DATE: '2026-11-20T10:00:00Z', GIT_COMMITTER_DATE: '2026-11-20T10:00:00Z' };
@@ -105,12 +112,18 @@ describe('agent stats', () => {
     expect(run.stdout).not.toContain(ESC);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('2 tasks, 2 steps, 3 hunks: 2 approved, 1 refused');
+    expect(lines[1]).toMatch(/^The model: 3,500 prompt tokens read, 340 generated, \d+\.\d s in the turns that led to the steps$/);
     expect(run.stdout).toContain('Per day  (█ approved, ░ refused hunks)');
     // The busiest day's bar is 40 cells: one approved hunk there is 20 of them.
     expect(lines).toContain(`  2026-11-02  1 step    ${'█'.repeat(20)} 1/0`);
     expect(lines).toContain(`  2026-11-20  1 step    ${'█'.repeat(20)}${'░'.repeat(20)} 1/1`);
-    expect(run.stdout).toContain('By model\n  ollama/qwen2.5-coder:7b  2 tasks, 2 steps, 2 approved, 1 refused');
-    expect(run.stdout).toContain('By locality\n  local  2 tasks, 2 steps, 2 approved, 1 refused');
+    expect(run.stdout).toMatch(/By model\n {2}ollama\/qwen2\.5-coder:7b {2}2 tasks, 2 steps, 2 approved, 1 refused; 3,500 prompt tokens read, 340 generated, \d+\.\d s\n/);
+    expect(run.stdout).toMatch(/By locality\n {2}local {2}2 tasks, 2 steps, 2 approved, 1 refused; 3,500 prompt tokens read/);
+    // Read from git alone: the trailer of each step.
+    expect(repo.git('log', '--all', '--format=%(trailers:key=Agent-Usage,valueonly)').trim().split('\n').filter(Boolean).sort()).toEqual([
+      expect.stringMatching(/^1000 prompt tokens, 40 generated, \d+\.\d s$/),
+      expect.stringMatching(/^2500 prompt tokens, 300 generated, \d+\.\d s$/),
+    ]);
   });
 
   it('--since keeps what was committed since that date; --json has the same figures', async () => {
@@ -118,12 +131,15 @@ describe('agent stats', () => {
     expect(since.stdout.split('\n')[0]).toBe('1 task, 1 step, 2 hunks: 1 approved, 1 refused');
     expect(since.stdout).not.toContain('2026-11-02');
     const json = JSON.parse((await agent(['stats', '--json', '--since', '2026-11-10'])).stdout);
+    const tally = { tasks: 1, steps: 1, approved: 1, refused: 1, promptTokens: 2500, generatedTokens: 300, modelMs: expect.any(Number) };
     expect(json).toEqual({
-      totals: { tasks: 1, steps: 1, approved: 1, refused: 1 },
-      byModel: { 'ollama/qwen2.5-coder:7b': { tasks: 1, steps: 1, approved: 1, refused: 1 } },
-      byLocality: { local: { tasks: 1, steps: 1, approved: 1, refused: 1 } },
-      byDay: [{ day: '2026-11-20', tasks: 0, steps: 1, approved: 1, refused: 1 }],
+      totals: tally,
+      byModel: { 'ollama/qwen2.5-coder:7b': tally },
+      byLocality: { local: tally },
+      byDay: [{ day: '2026-11-20', ...tally, tasks: 0 }],
     });
+    // The time from the request to the end of the answer, which the fake delayed by 400 ms.
+    expect(json.totals.modelMs).toBeGreaterThanOrEqual(400);
     const none = await agent(['stats', '--since', '2026-11-21']);
     expect(none.stdout).toBe('No agent tasks in this history yet. Start one with: agent task "<instruction>"\n');
   });

@@ -67,6 +67,7 @@ async function context(answer: (decision: HunkDecision, index: number) => HunkDe
     permissions: new Permissions([]),
     emit: (event) => events.push(event),
     transcript: () => '[user]\ntest staging',
+    usage: () => undefined,
     events,
   };
 }

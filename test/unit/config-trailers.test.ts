@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { slugify } from '../../src/git/task-branch.js';
-import { parseAuditLog, parseHunkCounts, stepCommitMessage } from '../../src/git/trailers.js';
+import { parseAuditLog, parseHunkCounts, parseUsage, stepCommitMessage } from '../../src/git/trailers.js';
 
 describe('configuration', () => {
   it('reports every problem at once, with the file and the key', () => {
@@ -89,6 +89,14 @@ describe('trailers', () => {
     const [parsed] = parseAuditLog('c0ffee\x00subject\x002026-01-01T00:00:00Z\x00Agent-Task: abc123\x01Agent-Hunks: 2 approved, 1 refused\x1e\n');
     expect(parsed).toEqual({ commit: 'c0ffee', subject: 'subject', date: '2026-01-01T00:00:00Z', trailers: { 'Agent-Task': 'abc123', 'Agent-Hunks': '2 approved, 1 refused' } });
     expect(parseHunkCounts(parsed?.trailers['Agent-Hunks'])).toEqual({ approved: 2, refused: 1 });
+  });
+
+  it('writes the model usage of a step as Agent-Usage, and reads it back; a malformed one is no usage', () => {
+    const usage = { promptTokens: 51_200, generatedTokens: 230, ms: 41_234 };
+    const message = stepCommitMessage({ task: 't', step: 1, model: 'ollama/m', locality: 'local', action: 'a', approved: 1, refused: 0, usage }, '');
+    expect(message.trimEnd().split('\n').at(-1)).toBe('Agent-Usage: 51200 prompt tokens, 230 generated, 41.2 s');
+    expect(parseUsage('51200 prompt tokens, 230 generated, 41.2 s')).toEqual({ promptTokens: 51_200, generatedTokens: 230, ms: 41_200 });
+    for (const bad of [undefined, '', '51200 tokens', '1 prompt tokens, x generated, 1 s']) expect(parseUsage(bad)).toBeUndefined();
   });
 
   it('slugs instructions for branch names', () => {
