@@ -104,7 +104,7 @@ describe('OpenAI-compatible providers', () => {
     const stats = await runAgent(['stats', '--json'], { cwd: repo.root, env });
     expect(stats.code).toBe(0);
     const figures = JSON.parse(stats.stdout);
-    expect(figures.byLocality.remote).toEqual({ tasks: 1, steps: 2, approved: 2, refused: 0 });
+    expect(figures.byLocality.remote).toMatchObject({ tasks: 1, steps: 2, approved: 2, refused: 0 });
     expect(figures.byModel['lan/qwen2.5-coder-7b-instruct'].steps).toBe(2);
     const shown = await runAgent(['stats'], { cwd: repo.root, env });
     expect(shown.stdout).toMatch(/By locality\n {2}remote {2}1 task, 2 steps, 2 approved, 0 refused/);
