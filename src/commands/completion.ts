@@ -84,6 +84,8 @@ async function candidatesFor(program: Command, before: string[], current: string
     if (current.startsWith('-')) return optionsOf(program, []);
     return commandsOf(program);
   }
+  // `agent help <command>`: commander's own help command is not among program.commands.
+  if (name === 'help') return rest.length === 0 ? commandsOf(program) : [];
   const command = program.commands.find((c) => c.name() === name || c.aliases().includes(name));
   if (!command) return [];
   // The value of an option that takes one.

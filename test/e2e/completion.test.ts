@@ -72,6 +72,7 @@ describe('shell completion', () => {
     expect(bash('agent', 'merge', ids[0]?.slice(0, 4) ?? '')).toEqual([ids[0]]);
     expect(bash('agent', 'task', '--resume', '').sort()).toEqual([...ids].sort());
     expect(bash('agent', 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
+    expect(bash('agent', 'help', 'm')).toEqual(['merge', 'models']);
     // An option already given is not offered again; a task already named is not followed by another.
     expect(bash('agent', 'show', '--stat', '--')).not.toContain('--stat');
     expect(bash('agent', 'show', ids[0] ?? '', '')).toEqual([]);
