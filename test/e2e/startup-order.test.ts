@@ -69,7 +69,7 @@ describe('what a task does while the model reads its first prompt', () => {
     // the repository's model is asked and its window and name are used.
     expect(shown()?.filter((model) => model !== 'qwen2.5-coder:7b')).toEqual(['llama3.1:8b']);
     expect(server.chatRequests().map((body) => [body.model, (body.options as { num_ctx: number }).num_ctx])).toEqual([['llama3.1:8b', 8192]]);
-    const second = taskIds(repo).map((id) => readTask(repo as TestRepo, id)).find((task) => task.instruction === 'second');
-    expect(second?.models).toEqual(['ollama/llama3.1:8b']);
+    const record = taskIds(repo).map((id) => readTask(repo as TestRepo, id)).find((task) => task.instruction === 'second');
+    expect(record?.models).toEqual(['ollama/llama3.1:8b']);
   });
 });
