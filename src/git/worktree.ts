@@ -44,17 +44,20 @@ export async function addTaskWorktree(repo: Repo, path: string, branch: string, 
  * folders it linked, relative to the root.
  */
 export async function linkDependencyFolders(repo: Repo, worktree: string): Promise<string[]> {
-  const { stdout } = await git(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], {
-    cwd: repo.root,
-  });
-  const linked: string[] = [];
-  for (const entry of stdout.split('\0')) {
-    const folder = entry.replace(/\/$/, '');
-    if (!entry.endsWith('/') || !DEPENDENCY_FOLDERS.has(basename(folder))) continue;
-    mirrorFolder(join(repo.root, folder), join(worktree, folder));
-    linked.push(folder);
-  }
+  const linked = await dependencyFolders(repo.root);
+  for (const folder of linked) mirrorFolder(join(repo.root, folder), join(worktree, folder));
   return linked;
+}
+
+/** The ignored dependency folders of a checkout (node_modules at any depth, .venv, vendor), relative to it. */
+export async function dependencyFolders(checkout: string): Promise<string[]> {
+  const { stdout } = await git(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], {
+    cwd: checkout,
+  });
+  return stdout
+    .split('\0')
+    .filter((entry) => entry.endsWith('/') && DEPENDENCY_FOLDERS.has(basename(entry.slice(0, -1))))
+    .map((entry) => entry.slice(0, -1));
 }
 
 function mirrorFolder(source: string, target: string): void {

@@ -17,10 +17,11 @@ export interface TestRepo {
 /**
  * Makes a repository from an object literal of files (changesets' `gitdir`), commits them on
  * `main`, and gives back helpers. The environment it returns points HOME and the XDG folders into
- * the test's own temporary folder and names a git identity.
+ * the test's own temporary folder and names a git identity. `under` puts it elsewhere than the
+ * system's temporary folder: a sandboxed command has a /tmp of its own, which would hide it anyway.
  */
-export function makeRepo(files: Record<string, string | Buffer>, options: { commit?: boolean } = {}): TestRepo {
-  const base = realpathSync(mkdtempSync(join(tmpdir(), 'hunkwise-test-')));
+export function makeRepo(files: Record<string, string | Buffer>, options: { commit?: boolean; under?: string } = {}): TestRepo {
+  const base = realpathSync(mkdtempSync(join(options.under ?? tmpdir(), 'hunkwise-test-')));
   const root = join(base, 'repo');
   const home = join(base, 'home');
   mkdirSync(root);

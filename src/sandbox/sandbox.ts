@@ -1,0 +1,191 @@
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { git } from '../git/exec.js';
+import { dependencyFolders } from '../git/worktree.js';
+import { bwrapArgs, type SandboxPlan } from './bwrap-args.js';
+import { makeGitView } from './git-view.js';
+
+/**
+ * The sandbox of one task's commands (Linux, bubblewrap). A command writes only in the task's
+ * worktree and a private /tmp; it reads the rest of the file system read-only, except what is
+ * hidden: the user's own checkouts of the repository (their untracked files, .env among them) but
+ * for their dependency folders and git directory, hunkwise's config and state, the user's
+ * credentials, and the worktree's files that the permission rules withhold from the model. When
+ * the repository tracks such a file, its history is out of reach too (git show HEAD:.env would
+ * read it). No network unless asked for; its own process, user, IPC and network namespaces; no
+ * capabilities.
+ */
+
+export interface SandboxOptions {
+  bwrap: string;
+  worktree: string;
+  commonDir: string;
+  /** Folders hidden whole: hunkwise's own config and state (the task worktrees live there). */
+  hiddenFolders: string[];
+  /** Credential files and folders (those that do not exist are passed over). */
+  credentials: string[];
+  /** The worktree's files that commands may not read: git pathspecs of candidates, and the test. */
+  withheld: { pathspecs: string[]; hides: (rel: string) => boolean };
+}
+
+export interface SandboxedCommand {
+  file: string;
+  args: string[];
+  /** False when the repository tracks a withheld file: git in the sandbox has no history. */
+  history: boolean;
+  /** The worktree's files the command sees empty, relative to the worktree. */
+  hiddenFiles: string[];
+  /** Removes the command's private folder; call it once the command has ended. */
+  cleanup: () => void;
+}
+
+export interface Sandbox {
+  /** The bwrap command line that runs `argv` sandboxed, with the network or without. */
+  wrap(argv: string[], network: boolean): Promise<SandboxedCommand>;
+}
+
+/** What does not change from one command of the task to the next, learned at the first. */
+interface TaskFacts {
+  gitDir: string;
+  hiddenFolders: string[];
+  readOnly: string[];
+  credentials: { path: string; folder: boolean }[];
+  keepRun: string[];
+}
+
+export function createSandbox(options: SandboxOptions): Sandbox {
+  let facts: Promise<TaskFacts> | undefined;
+  return {
+    async wrap(argv, network) {
+      facts ??= learnFacts(options);
+      const known = await facts;
+      const withheld = await withheldFiles(options);
+      const history = !withheld.some((file) => file.tracked);
+      const own = mkdtempSync(join(tmpdir(), 'hunkwise-sandbox-'));
+      try {
+        const empty = { file: join(own, 'empty-file'), folder: join(own, 'empty-folder') };
+        writeFileSync(empty.file, '');
+        mkdirSync(empty.folder);
+        mkdirSync(join(own, 'tmp'));
+        const view = makeGitView({ gitDir: known.gitDir, commonDir: options.commonDir, into: join(own, 'git'), history });
+        const inWorktree = withheld.map((file) => ({ path: join(options.worktree, file.path), folder: false }));
+        const plan: SandboxPlan = {
+          worktree: options.worktree,
+          gitDir: known.gitDir,
+          commonDir: options.commonDir,
+          privateGitDir: view.gitDir,
+          privateCommonDir: view.commonDir,
+          tmp: join(own, 'tmp'),
+          empty,
+          hiddenFolders: known.hiddenFolders,
+          hidden: [
+            ...known.credentials,
+            ...inWorktree,
+            { path: join(options.commonDir, 'hunkwise'), folder: true },
+            ...(history ? [] : [{ path: join(options.commonDir, 'objects'), folder: true }]),
+          ].filter(({ path }) => exists(path)),
+          readOnly: known.readOnly,
+          keepRun: known.keepRun,
+          network,
+        };
+        return {
+          file: options.bwrap,
+          args: [...bwrapArgs(plan), '--', ...argv],
+          history,
+          hiddenFiles: withheld.map((file) => file.path),
+          cleanup: () => rmSync(own, { recursive: true, force: true }),
+        };
+      } catch (error) {
+        rmSync(own, { recursive: true, force: true });
+        throw error;
+      }
+    },
+  };
+}
+
+async function learnFacts(options: SandboxOptions): Promise<TaskFacts> {
+  const gitDir = worktreeGitDir(options.worktree);
+  const home = homedir();
+  const checkouts = (await userCheckouts(options.worktree)).filter(
+    (folder) => folder !== options.worktree && !options.hiddenFolders.some((hidden) => contains(hidden, folder)),
+  );
+  // A checkout that holds the home folder (a repository of dotfiles) or the whole system stays
+  // visible: hiding it would hide the tools the commands run.
+  const hideable = checkouts.filter((folder) => !contains(folder, home) && folder !== '/' && exists(folder));
+  const readOnly = (
+    await Promise.all(hideable.map(async (folder) => (await dependencyFolders(folder).catch(() => [])).map((rel) => join(folder, rel))))
+  ).flat();
+  const credentials = options.credentials.flatMap((path) => {
+    try {
+      const real = realpathSync(path);
+      return [{ path: real, folder: lstatSync(real).isDirectory() }];
+    } catch {
+      return [];
+    }
+  });
+  return {
+    gitDir,
+    hiddenFolders: [...hideable, ...options.hiddenFolders.filter((folder) => exists(folder) && !contains(folder, home))],
+    readOnly,
+    credentials,
+    keepRun: resolverFolder(),
+  };
+}
+
+/** The git folder a worktree's `.git` file names. */
+function worktreeGitDir(worktree: string): string {
+  const named = readFileSync(join(worktree, '.git'), 'utf8').replace(/^gitdir:\s*/, '').trim();
+  return isAbsolute(named) ? named : resolve(worktree, named);
+}
+
+/** Every checkout of the repository (`git worktree list`), the bare repository's folder left out. */
+async function userCheckouts(worktree: string): Promise<string[]> {
+  const { stdout } = await git(['worktree', 'list', '--porcelain'], { cwd: worktree });
+  const folders: string[] = [];
+  for (const block of stdout.split('\n\n')) {
+    const lines = block.split('\n');
+    const path = lines.find((line) => line.startsWith('worktree '))?.slice('worktree '.length);
+    if (path && !lines.includes('bare')) folders.push(path);
+  }
+  return folders;
+}
+
+/**
+ * The worktree's files that commands may not read, tracked or not (ignored ones too: a `.env` is
+ * usually ignored), found by one `git ls-files` limited to the candidates' pathspecs.
+ */
+async function withheldFiles(options: SandboxOptions): Promise<{ path: string; tracked: boolean }[]> {
+  if (options.withheld.pathspecs.length === 0) return [];
+  const { stdout } = await git(['ls-files', '-z', '-t', '--cached', '--others', '--', ...options.withheld.pathspecs], {
+    cwd: options.worktree,
+  });
+  const files = new Map<string, boolean>();
+  for (const entry of stdout.split('\0')) {
+    const path = entry.slice(2);
+    if (path === '' || !options.withheld.hides(path)) continue;
+    files.set(path, (files.get(path) ?? false) || !entry.startsWith('?'));
+  }
+  return [...files].map(([path, tracked]) => ({ path, tracked }));
+}
+
+/** The folder under /run that /etc/resolv.conf leads to (systemd-resolved's), kept for DNS. */
+function resolverFolder(): string[] {
+  try {
+    const real = realpathSync('/etc/resolv.conf');
+    return real.startsWith('/run/') ? [dirname(real)] : [];
+  } catch {
+    return [];
+  }
+}
+
+const contains = (folder: string, path: string): boolean => path === folder || path.startsWith(`${folder}/`);
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
