@@ -5,12 +5,16 @@ import { compareDiagnostics, formatDiagnostic } from '../lsp/diagnostics-format.
 import type { LanguageServers } from '../lsp/registry.js';
 import { languageOf } from '../lsp/servers.js';
 import type { Diagnostic, LanguageClient } from '../lsp/types.js';
+import type { Permissions } from './permissions.js';
+import { type LeftOut, leaveOut, leftOutWords, withheldFiles } from './tools/symbol-shared.js';
 
 /**
  * The language server's view of an edit before anyone approves it: the diagnostics of the
  * touched files and of the files that import them, before and after the proposal, compared by
  * file, code and message. `compare` moves the server's view to the contents given, so calling it
- * last with what was committed takes refused hunks back out of the server's view.
+ * last with what was committed takes refused hunks back out of the server's view. Diagnostics of
+ * files the read rules withhold never leave the view, only their count: their messages quote
+ * their lines.
  */
 
 export interface DiagnosticsDelta {
@@ -18,6 +22,14 @@ export interface DiagnosticsDelta {
   removed: Diagnostic[];
   /** Files whose diagnostics could not be had (timed out, no server): unknown, not clean. */
   unknown: string[];
+  /** Diagnostics added and removed in files the model may not read: only counted. */
+  withheld: { added: LeftOut; removed: LeftOut };
+}
+
+/** A delta with no diagnostics: where no server can tell, or it failed (`unknown`). */
+export function emptyDelta(unknown: string[] = []): DiagnosticsDelta {
+  const none = { count: 0, files: 0 };
+  return { added: [], removed: [], unknown, withheld: { added: none, removed: none } };
 }
 
 export interface DiagnosticsView {
@@ -31,6 +43,7 @@ export async function openDiagnosticsView(
   servers: LanguageServers,
   root: string,
   touched: string[],
+  permissions: Permissions,
 ): Promise<DiagnosticsView | undefined> {
   const known = touched.filter((path) => languageOf(path));
   if (known.length === 0) return undefined;
@@ -42,6 +55,7 @@ export async function openDiagnosticsView(
     if (client) clients.set(file, client);
   }
   if (clients.size === 0) return undefined;
+  const withheld = withheldFiles(permissions, 'read');
   const read = async (path: string): Promise<string | null> => readFile(`${root}/${path}`, 'utf8').catch(() => null);
 
   const collect = async (): Promise<{ diagnostics: Diagnostic[]; unknown: string[] }> => {
@@ -69,7 +83,15 @@ export async function openDiagnosticsView(
     async compare(contents) {
       await show(contents);
       const after = await collect();
-      return { ...compareDiagnostics(before.diagnostics, after.diagnostics), unknown: [...new Set([...before.unknown, ...after.unknown])] };
+      const { added, removed } = compareDiagnostics(before.diagnostics, after.diagnostics);
+      const shownAdded = leaveOut(withheld, added, (d) => d.path, 'diagnostic');
+      const shownRemoved = leaveOut(withheld, removed, (d) => d.path, 'diagnostic');
+      return {
+        added: shownAdded.kept,
+        removed: shownRemoved.kept,
+        unknown: [...new Set([...before.unknown, ...after.unknown])],
+        withheld: { added: shownAdded.left, removed: shownRemoved.left },
+      };
     },
   };
 }
@@ -79,6 +101,9 @@ export function describeDelta(delta: DiagnosticsDelta): string[] {
   return [
     ...delta.added.map((d) => `adds ${formatDiagnostic(d)}`),
     ...delta.removed.map((d) => `removes ${formatDiagnostic(d)}`),
+    ...(['added', 'removed'] as const)
+      .filter((way) => delta.withheld[way].count > 0)
+      .map((way) => `${way === 'added' ? 'adds' : 'removes'} ${leftOutWords('read', delta.withheld[way], 'diagnostic')} (not shown)`),
     ...delta.unknown.map((path) => `diagnostics of ${path} unknown: the language server did not answer in time`),
   ];
 }

@@ -8,7 +8,7 @@ import { decodeText, isBinary } from '../git/text.js';
 import { type ModelUsage, stepCommitMessage } from '../git/trailers.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import type { Locality } from '../model/types.js';
-import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, openDiagnosticsView } from './diagnostics-view.js';
+import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, emptyDelta, openDiagnosticsView } from './diagnostics-view.js';
 import type { AgentEvent, HunkDecision, TaskIO } from './events.js';
 import type { Permissions } from './permissions.js';
 import { clearJournal, type StepJournal, writeJournal } from './step-journal.js';
@@ -110,12 +110,15 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
 
   const step = ctx.task.steps + 1;
   const outcome = describeOutcome(step, approvedFiles, refusals, edited, remarks);
+  // The audit log holds no credential: the commit message (the model's explanation, the action of
+  // a command line) and the note are masked, here, where both are made (SPEC section 5).
+  const { maskSecrets } = await import('../secrets/index.js');
   const journal: StepJournal = {
     step,
     branch: ctx.task.branch,
     parent,
     files: approvedFiles,
-    message: stepCommitMessage(
+    message: await maskSecrets(stepCommitMessage(
       {
         task: ctx.task.id,
         step,
@@ -127,8 +130,8 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
         usage: ctx.usage(),
       },
       explanation,
-    ),
-    note: `${ctx.transcript()}\n[step ${step} result]\n${outcome}\n`,
+    )),
+    note: await maskSecrets(`${ctx.transcript()}\n[step ${step} result]\n${outcome}\n`),
     outcome,
     action: proposal.action,
     approved: approvedCount,
@@ -199,18 +202,17 @@ function committedContent(change: FileChange, approved: ApprovedFile[]): string 
 
 /** The diagnostics view of a proposal; one that does nothing where no server can tell. */
 async function diagnosticsView(ctx: StepContext, changes: FileChange[]): Promise<DiagnosticsView> {
-  const none: DiagnosticsView = { compare: async () => ({ added: [], removed: [], unknown: [] }) };
+  const none: DiagnosticsView = { compare: async () => emptyDelta() };
   if (!ctx.servers) return none;
   try {
-    const view = await openDiagnosticsView(ctx.servers, ctx.task.worktree, changes.map((c) => c.path));
+    // Diagnostics of files the read rules withhold reach neither the hunk view nor the model: only a count.
+    const view = await openDiagnosticsView(ctx.servers, ctx.task.worktree, changes.map((c) => c.path), ctx.permissions);
     if (!view) return none;
     return {
       compare: (contents) =>
-        view.compare(contents).catch((error: unknown) => ({
-          added: [],
-          removed: [],
-          unknown: [`${changes.map((c) => c.path).join(', ')} (${error instanceof Error ? error.message : String(error)})`],
-        })),
+        view.compare(contents).catch((error: unknown) =>
+          emptyDelta([`${changes.map((c) => c.path).join(', ')} (${error instanceof Error ? error.message : String(error)})`]),
+        ),
     };
   } catch (error) {
     ctx.emit({ type: 'notice', message: `No diagnostics for this edit: ${error instanceof Error ? error.message : String(error)}` });
@@ -227,6 +229,7 @@ function notesFor(delta: DiagnosticsDelta, changes: FileChange[]): (path: string
       added: delta.added.filter(mine),
       removed: delta.removed.filter(mine),
       unknown: path === changes[0]?.path ? delta.unknown : [],
+      withheld: path === changes[0]?.path ? delta.withheld : emptyDelta().withheld,
     });
   };
 }

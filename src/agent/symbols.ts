@@ -3,6 +3,7 @@ import { git } from '../git/exec.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import { languageOf } from '../lsp/servers.js';
 import type { LanguageClient, SymbolInfo } from '../lsp/types.js';
+import { leaveOut, type Withheld } from './tools/symbol-shared.js';
 
 /**
  * Symbols by name, as the model asks for them (`parseConfig`, `Config.load`), resolved to
@@ -67,13 +68,16 @@ export async function searchSymbols(
 /**
  * The one declaration a name means: the only match, or the only top-level one when the name has
  * no containers (a local of the same name elsewhere does not make it ambiguous). Otherwise an
- * error that lists the candidates, so the model can narrow with `path` or a name path.
+ * error that lists the candidates, so the model can narrow with `path` or a name path: those in
+ * withheld files are left out and counted, never described. The declaration returned may be in a
+ * withheld file: the caller decides what it may still do with it (references in other files).
  */
 export async function resolveSymbol(
   root: string,
   servers: LanguageServers,
   name: string,
-  path?: string,
+  path: string | undefined,
+  withheld: Withheld,
 ): Promise<FoundSymbol | { error: string }> {
   const { found, notes } = await searchSymbols(root, servers, name, path);
   const topLevel = found.filter((candidate) => candidate.symbol.containers.length === 0);
@@ -85,8 +89,12 @@ export async function resolveSymbol(
       error: `No declaration named ${name} was found${path ? ` in ${path}` : ''}. Check the spelling (names are case-sensitive), use grep to find where it is, or give its file as path.${tail}`,
     };
   }
+  const { kept, note } = leaveOut(withheld, found, (candidate) => candidate.symbol.path, 'candidate');
+  if (kept.length === 0) {
+    return { error: `No declaration named ${name} is in a file you may ${withheld.use} ${note}. Leave ${name} alone; work with the files you may ${withheld.use}.${tail}` };
+  }
   return {
-    error: `${name} is ambiguous; the candidates are:\n${found.map(({ symbol }) => `  ${describeSymbol(symbol)}`).join('\n')}\nCall again with path (and a name path such as Config.load).${tail}`,
+    error: `${name} is ambiguous; the candidates are:\n${kept.map(({ symbol }) => `  ${describeSymbol(symbol)}`).join('\n')}${note ? `\n${note}` : ''}\nCall again with path (and a name path such as Config.load).${tail}`,
   };
 }
 

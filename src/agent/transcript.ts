@@ -6,7 +6,10 @@ const NOTE_RESULT_LIMIT = 8000;
 const cut = (text: string, limit: number): string =>
   text.length > limit ? `${text.slice(0, limit)}\n[... ${text.length - limit} more characters not kept here]` : text;
 
-/** The messages that led to a step, as readable text for its git note (`git log --notes=hunkwise`). */
+/**
+ * The messages that led to a step, as readable text for its git note (`git log --notes=hunkwise`).
+ * Not masked here: proposeStep masks the whole note, this text and the step's outcome together.
+ */
 export function formatTranscript(messages: ChatMessage[]): string {
   return messages
     .filter((message) => message.role !== 'system')

@@ -1,4 +1,6 @@
 import { usageError } from '../errors.js';
+import { addKeyEnvs, processMasker } from '../secrets/index.js';
+import { maskedProvider } from './masked.js';
 import type { ModelProvider } from './types.js';
 
 /**
@@ -38,11 +40,18 @@ export const apiOf = (spec: Pick<ProviderSpec, 'provider' | 'api'>): ProviderApi
 
 /**
  * A provider for `spec`. Creating one opens no connection (call `info()` to check the server).
- * Throws a usage AgentError for a provider it does not know.
+ * A remote one masks every request (src/model/masked.ts); its key variable is masked in git notes
+ * too. Throws a usage AgentError for a provider it does not know.
  */
 export async function createProvider(spec: ProviderSpec): Promise<ModelProvider> {
-  const provider = await createForApi(spec);
-  return spec.declaredLocal ? { ...provider, locality: 'local' } : provider;
+  addKeyEnvs([spec.apiKeyEnv]);
+  const created = await createForApi(spec);
+  const provider: ModelProvider = spec.declaredLocal ? { ...created, locality: 'local' } : created;
+  if (provider.locality === 'local') return provider;
+  // Everything sent off the machine is masked (SPEC section 5). The masking code starts loading
+  // now, while the task is being set up; the mask itself is taken at the first request.
+  processMasker().catch(() => {});
+  return maskedProvider(provider, processMasker);
 }
 
 async function createForApi(spec: ProviderSpec): Promise<ModelProvider> {

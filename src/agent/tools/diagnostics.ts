@@ -5,7 +5,7 @@ import type { Diagnostic } from '../../lsp/types.js';
 import { languageOf } from '../../lsp/servers.js';
 import type { Tool } from '../tool.js';
 import { fail } from './shared.js';
-import { symbolTool } from './symbol-shared.js';
+import { leaveOut, symbolTool } from './symbol-shared.js';
 
 export type DiagnosticsArgs = { path?: string };
 
@@ -14,6 +14,7 @@ const MAX_FILES = 30;
 /**
  * diagnostics: the language server's errors and warnings for a file, or for the files the task
  * has changed. A server that did not answer in time is reported as such, never as "no errors".
+ * Diagnostics of files the read rules withhold are counted, never shown.
  */
 export const diagnosticsTool: Tool<DiagnosticsArgs> = {
   name: 'diagnostics',
@@ -47,9 +48,11 @@ export const diagnosticsTool: Tool<DiagnosticsArgs> = {
       else if (result.status === 'timeout') problems.push(`${file}: the language server gave no diagnostics within ${result.waitedMs} ms (unknown, not clean).`);
       else problems.push(`${file}: ${result.reason}`);
     }
-    const errors = found.filter((d) => d.severity === 'error').length;
-    const head = `${errors} error${errors === 1 ? '' : 's'}, ${found.length - errors} other in ${checked.length} file${checked.length === 1 ? '' : 's'}.`;
-    return { content: [head, ...found.map(formatDiagnostic), ...problems].join('\n') };
+    // Diagnostics of withheld files (a changed one, or one the server reports besides) are only counted: their messages quote their lines.
+    const { kept, note } = leaveOut(ready.withheld, found, (d) => d.path, 'diagnostic');
+    const errors = kept.filter((d) => d.severity === 'error').length;
+    const head = `${errors} error${errors === 1 ? '' : 's'}, ${kept.length - errors} other in ${checked.length} file${checked.length === 1 ? '' : 's'}.`;
+    return { content: [head, ...kept.map(formatDiagnostic), note, ...problems].filter(Boolean).join('\n') };
   },
 };
 

@@ -1,6 +1,6 @@
 import { describeSymbol, searchSymbols } from '../symbols.js';
 import type { Tool } from '../tool.js';
-import { declarationLine, symbolTool } from './symbol-shared.js';
+import { declarationLine, leaveOut, symbolTool } from './symbol-shared.js';
 import { fail } from './shared.js';
 
 export type FindSymbolArgs = { name: string; path?: string };
@@ -26,9 +26,15 @@ export const findSymbolTool: Tool<FindSymbolArgs> = {
     if (found.length === 0) {
       return fail([`No declaration named ${args.name} was found. Check the spelling, or use grep.`, ...notes].join('\n'));
     }
+    // Declarations in withheld files are counted, never described: not even their path or line.
+    const { kept, note } = leaveOut(ready.withheld, found, ({ symbol }) => symbol.path, 'declaration');
+    if (kept.length === 0) {
+      const advice = `Do not try to read it; use references to see where it is used, or leave ${args.name} alone.`;
+      return { content: [`No declaration named ${args.name} is in a file you may read.`, note, advice, ...notes].join('\n') };
+    }
     const lines = await Promise.all(
-      found.map(async ({ symbol }) => `${describeSymbol(symbol)}\n    ${await declarationLine(ctx.root, symbol)}`),
+      kept.map(async ({ symbol }) => `${describeSymbol(symbol)}\n    ${await declarationLine(ctx.root, symbol)}`),
     );
-    return { content: [...lines, ...notes].join('\n') };
+    return { content: [...lines, note, ...notes].filter(Boolean).join('\n') };
   },
 };

@@ -1,7 +1,7 @@
 import { resolveSymbol } from '../symbols.js';
 import type { Tool } from '../tool.js';
 import { fail } from './shared.js';
-import { lineReader, symbolTool } from './symbol-shared.js';
+import { leaveOut, lineReader, symbolTool } from './symbol-shared.js';
 
 export type ReferencesArgs = { name: string; path?: string };
 
@@ -24,23 +24,27 @@ export const referencesTool: Tool<ReferencesArgs> = {
   async run(args, ctx) {
     const ready = await symbolTool(ctx, 'references', args.name, args.path);
     if ('content' in ready) return ready;
-    const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path);
+    // The declaration may be in a withheld file: its references in other files may still be shown.
+    const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path, ready.withheld);
     if ('error' in resolved) return fail(resolved.error);
     const { symbol, client } = resolved;
     await client.ready();
     const locations = await client.references(symbol.path, symbol.selectionRange.start, true);
     if (locations.length === 0) return { content: `No references to ${args.name} were found.` };
+    const { kept, note } = leaveOut(ready.withheld, locations, (location) => location.path, 'reference');
+    const withheld = note ? `\n${note}` : '';
+    if (kept.length === 0) return { content: `No references to ${args.name} are in files you may read.${withheld}` };
     const line = await lineReader(ctx.root);
     const shown = [
       ...new Set(
         await Promise.all(
-          locations
+          kept
             .slice(0, MAX_REFERENCES)
             .map(async ({ path, range }) => `${path}:${range.start.line + 1}: ${await line(path, range.start.line)}`),
         ),
       ),
     ];
-    const more = locations.length > MAX_REFERENCES ? `\n(${locations.length - MAX_REFERENCES} more not shown)` : '';
-    return { content: `${locations.length} references to ${args.name}:\n${shown.join('\n')}${more}` };
+    const more = kept.length > MAX_REFERENCES ? `\n(${kept.length - MAX_REFERENCES} more not shown)` : '';
+    return { content: `${kept.length} reference${kept.length === 1 ? '' : 's'} to ${args.name}:\n${shown.join('\n')}${more}${withheld}` };
   },
 };

@@ -9,7 +9,8 @@ export type ReplaceSymbolArgs = { name: string; path: string; new_text: string }
 
 /**
  * replace_symbol: a function's, method's or class's whole text replaced by name; its range comes
- * from the language server, so the model never counts lines or columns.
+ * from the language server, so the model never counts lines or columns. A symbol declared in a
+ * file the read or edit rules withhold is refused before that file is read.
  */
 export const replaceSymbolTool: Tool<ReplaceSymbolArgs> = {
   name: 'replace_symbol',
@@ -27,11 +28,15 @@ export const replaceSymbolTool: Tool<ReplaceSymbolArgs> = {
   describe: (args) => `replace_symbol ${args.name} in ${args.path}`,
   async run(args, ctx) {
     if (args.new_text.trim() === '') return fail('new_text is empty; give the whole new declaration.');
-    const ready = await symbolTool(ctx, 'replace_symbol', args.name, args.path, false);
+    const ready = await symbolTool(ctx, 'replace_symbol', args.name, args.path, 'edit');
     if ('content' in ready) return ready;
-    const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path);
+    const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path, ready.withheld);
     if ('error' in resolved) return fail(resolved.error);
     const { symbol } = resolved;
+    // `path` may import the name from a withheld file: refused before that file is read.
+    if (ready.withheld.has(symbol.path)) {
+      return fail(`${args.name} is declared in a file you may not edit, not in ${ready.path}; it cannot be replaced. Leave it as it is.`);
+    }
     const before = await readFile(`${ctx.root}/${symbol.path}`, 'utf8');
     const indent = /^[ \t]*/.exec(before.split('\n')[symbol.range.start.line] ?? '')?.[0] ?? '';
     const eol = before.includes('\r\n') ? '\r\n' : '\n';
