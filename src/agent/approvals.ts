@@ -1,12 +1,9 @@
+import { type Allowance, type ApprovalPolicy, decide } from './approval-policy.js';
 import type { AgentEvent, TaskIO } from './events.js';
-import { type Permissions, patternCovers } from './permissions.js';
+import type { Permissions } from './permissions.js';
 import type { ActionDecision, ActionRequest } from './tool.js';
 
-/** An action allowed for the rest of the task: a class and a pattern of what it may touch. */
-export interface Allowance {
-  class: 'read' | 'run';
-  pattern: string;
-}
+export type { Allowance } from './approval-policy.js';
 
 export interface ActionGateOptions {
   /** The config's rules: a deny refuses without asking, an allow allows. */
@@ -19,45 +16,41 @@ export interface ActionGateOptions {
   emit: (event: AgentEvent) => void;
   /** Called when the user allows something for the rest of the task, so that it is kept. */
   remember: (allowance: Allowance) => void;
+  /** How the task's commands run; asked at the first run (it may probe the sandbox). */
+  confinement: () => Promise<ApprovalPolicy['confinement']>;
 }
 
 /**
- * The approval of reads and runs: the config's rules first (deny wins over everything, also over
- * --approve), then --approve and what was allowed for this task, then the person, and without a
- * terminal a refusal.
+ * The approval of reads and runs: `decide` (approval-policy.ts) rules, and where it asks, the
+ * person answers; every outcome is reported as an `approval` event.
  */
 export function createActionGate(options: ActionGateOptions): (request: ActionRequest) => Promise<ActionDecision> {
   return async (request) => {
-    const verdict = options.permissions.verdict(request.class, request.class === 'run' ? request.subject : request.path);
-    if (verdict.decision === 'deny') {
-      const automatic = verdict.reason ?? 'the config denies it';
-      options.emit({ type: 'approval', request, allowed: false, how: 'rule', reason: automatic });
-      return { allowed: false, automatic };
+    const policy: ApprovalPolicy = {
+      permissions: options.permissions,
+      approved: options.approved,
+      allowances: options.allowances,
+      terminal: options.io !== undefined,
+      confinement: request.class === 'run' ? await options.confinement() : 'sandbox',
+    };
+    const ruling = decide(request, policy);
+    if (ruling.kind === 'deny') {
+      options.emit({ type: 'approval', request, allowed: false, how: ruling.how, reason: ruling.reason });
+      return { allowed: false, automatic: ruling.reason };
     }
-    const secret = request.class === 'run' ? options.permissions.forbiddenFileIn(request.subject) : undefined;
-    const ruled =
-      !secret &&
-      (verdict.decision === 'allow' ||
-        options.approved.has(request.class) ||
-        options.allowances.some((a) => a.class === request.class && patternCovers(a.pattern, request.subject)));
-    if (ruled) {
-      options.emit({ type: 'approval', request, allowed: true, how: 'rule' });
-      return { allowed: true };
+    if (ruling.kind === 'allow') {
+      options.emit({ type: 'approval', request, allowed: true, how: 'rule', network: request.class === 'run' ? ruling.network : undefined });
+      return { allowed: true, network: ruling.network };
     }
-    if (!options.io) {
-      const automatic = secret
-        ? `it names ${secret}, a file that holds secrets, and there is no terminal to ask`
-        : `there is no terminal to ask, and --approve does not include ${request.class}`;
-      options.emit({ type: 'approval', request, allowed: false, how: 'no_terminal', reason: automatic });
-      return { allowed: false, automatic };
-    }
-    const answer = await options.io.approveAction(secret ? { ...request, warning: `it names ${secret}, a file that holds secrets` } : request);
+    // Only asked when there is a terminal: decide refuses otherwise.
+    const answer = await (options.io as TaskIO).approveAction({ ...request, ...ruling });
     if (answer.kind === 'refuse') {
       options.emit({ type: 'approval', request, allowed: false, how: 'asked', reason: answer.reason });
       return { allowed: false, reason: answer.reason };
     }
+    const network = policy.confinement === 'sandbox' ? answer.network === true : true;
     if (answer.kind === 'task') {
-      const allowance = { class: request.class, pattern: answer.pattern };
+      const allowance: Allowance = { class: request.class, pattern: answer.pattern, ...(answer.network ? { network: true } : {}) };
       options.allowances.push(allowance);
       options.remember(allowance);
     }
@@ -67,7 +60,8 @@ export function createActionGate(options: ActionGateOptions): (request: ActionRe
       allowed: true,
       how: 'asked',
       pattern: answer.kind === 'task' ? answer.pattern : undefined,
+      network: request.class === 'run' ? network : undefined,
     });
-    return { allowed: true };
+    return { allowed: true, network };
   };
 }

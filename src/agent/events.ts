@@ -1,6 +1,7 @@
 import type { FileChange, Hunk } from '../git/hunks.js';
 import type { UntrustedRepoConfig } from '../config/trust.js';
 import type { Locality, TurnStats } from '../model/types.js';
+import type { Ruling } from './approval-policy.js';
 import type { ActionRequest } from './tool.js';
 
 /**
@@ -38,6 +39,8 @@ export type AgentEvent =
       how: 'asked' | 'rule' | 'no_terminal';
       reason?: string;
       pattern?: string;
+      /** A run allowed: whether it runs with network. */
+      network?: boolean;
     }
   | { type: 'step_committed'; step: number; commit: string; action: string; approved: number; refused: number }
   | { type: 'turn_end'; stats: TurnStats; /** From sending the request to the end of the answer. */ ms: number }
@@ -57,11 +60,17 @@ export interface HunkDecision {
   reason?: string;
 }
 
-export type ActionAnswer = { kind: 'once' } | { kind: 'task'; pattern: string } | { kind: 'refuse'; reason?: string };
+export type ActionAnswer =
+  | { kind: 'once'; network?: boolean }
+  | { kind: 'task'; pattern: string; network?: boolean }
+  | { kind: 'refuse'; reason?: string };
+
+/** What the person is asked: the request, the patterns offered for the task, whether network is offered. */
+export type ActionQuestion = ActionRequest & Omit<Extract<Ruling, { kind: 'ask' }>, 'kind'>;
 
 /** The person at the terminal, as the loop sees them. Absent when there is no terminal. */
 export interface TaskIO {
-  approveAction(request: ActionRequest): Promise<ActionAnswer>;
+  approveAction(question: ActionQuestion): Promise<ActionAnswer>;
   /** `notes` gives the lines shown under a file's header: the diagnostics the change adds or removes. */
   reviewHunks(changes: FileChange[], notes: (path: string) => string[]): Promise<HunkDecision[]>;
   /**

@@ -9,6 +9,7 @@ import { AgentError, TaskFault } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import type { ChatMessage, ModelProvider, ToolCall } from '../model/types.js';
 import { type Allowance, createActionGate } from './approvals.js';
+import type { TaskSandbox } from './command-sandbox.js';
 import type { Permissions } from './permissions.js';
 import type { Conversation } from './conversation.js';
 import { ContextWindow } from './context-window.js';
@@ -49,6 +50,8 @@ export interface RunTaskOptions {
   worktree: TaskWorktree;
   /** The task's language servers (started lazily by the first question that needs one). */
   servers?: LanguageServers;
+  /** How the task's commands run. */
+  sandbox: TaskSandbox;
   /** Ctrl-C stops the generation in progress through it; the user then steers. */
   generation: Generation;
 }
@@ -82,6 +85,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     run: options.run,
     servers: options.servers,
     permissions: options.permissions,
+    sandbox: options.sandbox,
     approve: createActionGate({
       permissions: options.permissions,
       approved: options.approved,
@@ -92,6 +96,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
         task.allowances = [...(task.allowances ?? []), allowance];
         saveTask(options.commonDir, task);
       },
+      confinement: () => options.sandbox.confinement(),
     }),
     // Loaded at the first edit (with the diff library): the first request does not wait for it.
     propose: async (proposal) => (await import('./step.js')).proposeStep(stepContext, proposal, explanation),

@@ -9,8 +9,12 @@ import { posix } from 'node:path';
  */
 
 export type Decision = 'allow' | 'ask' | 'deny';
-export type PermissionClass = 'read' | 'edit' | 'run';
-export const PERMISSION_CLASSES: readonly PermissionClass[] = ['read', 'edit', 'run'];
+/** `network`: whether a sandboxed command may reach the network; its patterns are command patterns, as `run`'s. */
+export type PermissionClass = 'read' | 'edit' | 'run' | 'network';
+export const PERMISSION_CLASSES: readonly PermissionClass[] = ['read', 'edit', 'run', 'network'];
+
+/** Classes whose patterns are command lines rather than paths. */
+export const isCommandClass = (cls: PermissionClass): boolean => cls === 'run' || cls === 'network';
 export const DECISIONS: readonly Decision[] = ['allow', 'ask', 'deny'];
 
 /** `"*"`: the whole class. */
@@ -46,6 +50,9 @@ export function secretPattern(path: string): string | undefined {
   return undefined;
 }
 
+/** Whether a path pattern names secret-looking files: its last segment does (`config/.env*`, `**\/*.key`). */
+const namesSecretFile = (pattern: string): boolean => pattern !== CLASS_WIDE && secretPattern(pattern.replace(/\/+$/, '')) !== undefined;
+
 export class Permissions {
   constructor(private readonly rules: readonly PermissionRule[]) {}
 
@@ -57,16 +64,19 @@ export class Permissions {
     const matching = this.rules.filter((rule) => rule.class === cls && ruleCovers(rule, subject));
     const denied = matching.find((rule) => rule.decision === 'deny');
     if (denied) return { decision: 'deny', reason: `the config denies it (permissions.${cls} "${denied.pattern}" in ${denied.source})` };
-    const named = matching.filter((rule) => rule.pattern !== CLASS_WIDE);
-    const secret = cls !== 'run' && subject !== undefined ? secretPattern(subject) : undefined;
-    if (secret && named.length === 0) {
+    const secret = !isCommandClass(cls) && subject !== undefined ? secretPattern(subject) : undefined;
+    // A secret-looking file is opened only by a rule whose pattern names one (`.env.production`,
+    // `config/.env*`, `*.pem`), never by a folder pattern (`config/**`) nor the class-wide `*`.
+    const naming = secret ? matching.filter((rule) => namesSecretFile(rule.pattern)) : matching;
+    if (secret && naming.length === 0) {
       return {
         decision: 'deny',
         reason: `${subject} looks like a file that holds secrets (${secret}); it is read or edited only where the user's config allows that file by name (permissions.${cls} {"${subject}": "allow"})`,
       };
     }
-    const best = mostSpecific(matching);
-    return { decision: best?.decision ?? 'ask' };
+    // The most specific rule decides, but only a naming rule can make it an allow (no deny is left).
+    const best = mostSpecific(matching)?.decision ?? 'ask';
+    return { decision: best === 'allow' ? (mostSpecific(naming)?.decision ?? 'ask') : best };
   }
 
   /**
@@ -77,6 +87,11 @@ export class Permissions {
   forbiddenFileIn(command: string): string | undefined {
     const words = command.split(/[\s;&|<>()`'"=]+/).filter((word) => word !== '');
     return words.find((word) => secretPattern(word) !== undefined && this.forbids('read', word.replace(/^\.\//, '')) !== undefined);
+  }
+
+  /** The patterns of this class's deny rules (the class-wide one left out: it names no file). */
+  deniedPatterns(cls: PermissionClass): string[] {
+    return this.rules.filter((rule) => rule.class === cls && rule.decision === 'deny' && rule.pattern !== CLASS_WIDE).map((rule) => rule.pattern);
   }
 
   /** Why `path` may not be read or edited at all, or undefined when it may (perhaps after asking). */
@@ -106,7 +121,7 @@ const specificity = (pattern: string): number => (pattern === CLASS_WIDE ? -1 : 
 function ruleCovers(rule: PermissionRule, subject: string | undefined): boolean {
   if (rule.pattern === CLASS_WIDE) return true;
   if (subject === undefined) return false;
-  if (rule.class !== 'run') return pathPatternCovers(rule.pattern, subject);
+  if (!isCommandClass(rule.class)) return pathPatternCovers(rule.pattern, subject);
   // A deny covers a command anywhere in a command line (`make && rm -rf x` is an `rm`); an allow
   // or an ask only the whole line, so nothing can be chained behind an allowed prefix.
   if (rule.decision === 'deny') return commandsOf(subject).some((command) => commandDenied(rule.pattern, command));

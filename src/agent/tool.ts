@@ -1,5 +1,6 @@
 import type { LanguageServers } from '../lsp/registry.js';
 import type { ParameterSchema } from '../model/types.js';
+import type { TaskSandbox } from './command-sandbox.js';
 import type { Permissions } from './permissions.js';
 
 /**
@@ -28,12 +29,10 @@ export interface ActionRequest {
   subject: string;
   /** The path a read touches ('.' for everything), matched against the config's path patterns. */
   path?: string;
-  /** Shown to the person above the question: why this one is asked although a rule allows it. */
-  warning?: string;
 }
 
 export type ActionDecision =
-  | { allowed: true }
+  | { allowed: true; /** A run: with network (in the sandbox; an unconfined command always has it). */ network?: boolean }
   | { allowed: false; reason?: string; /** why nobody was asked, e.g. no terminal */ automatic?: string };
 
 /** One file of an edit proposal: its whole new content, or null to delete it. */
@@ -68,6 +67,8 @@ export interface ToolContext {
   permissions: Permissions;
   /** The task's language servers; undefined where none may run (the symbol tools then say so). */
   servers?: LanguageServers;
+  /** How commands run: the sandbox, and the clean environment. */
+  sandbox: TaskSandbox;
 }
 
 export interface Tool<Args = Record<string, unknown>> {

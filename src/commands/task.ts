@@ -2,7 +2,12 @@ import type { TaskEnd } from '../agent/events.js';
 import { runTask } from '../agent/loop.js';
 import { Generation } from '../agent/turn.js';
 import { Permissions } from '../agent/permissions.js';
-import { openSession } from '../agent/session.js';
+import { createTaskSandbox, type TaskSandbox, unavailableNotice } from '../agent/command-sandbox.js';
+import { openSession, type Session } from '../agent/session.js';
+import { userConfigDir, userStateDir } from '../config/paths.js';
+import { findBwrap } from '../sandbox/support.js';
+import { cleanEnv } from '../secrets/env.js';
+import { addKeyEnvs } from '../secrets/index.js';
 import { tools } from '../agent/tools/index.js';
 import { AgentError, isDiskFull } from '../errors.js';
 import { saveTask } from '../git/task-store.js';
@@ -35,6 +40,33 @@ export function parseApprove(value: string | undefined): Set<string> {
     });
   }
   return new Set(names);
+}
+
+/**
+ * How the task's commands run. Where bubblewrap is not even on PATH the person is told at the start;
+ * where it is but cannot make a sandbox, at the first command (finding out costs a process).
+ */
+function taskSandbox(session: Session, permissions: Permissions, notice: (message: string) => void): TaskSandbox {
+  const { config, task, repo } = session;
+  const keyEnvs = Object.values(config.providers).flatMap((provider) => (provider.apiKeyEnv ? [provider.apiKeyEnv] : []));
+  // Every provider key is masked in notes and remote requests, not only the task's provider's.
+  addKeyEnvs(keyEnvs);
+  const found = findBwrap();
+  if (config.sandbox.enabled && !found.ok) notice(unavailableNotice(found));
+  let told = !found.ok;
+  return createTaskSandbox({
+    enabled: config.sandbox.enabled,
+    worktree: task.worktree,
+    commonDir: repo.commonDir,
+    permissions,
+    ownFolders: [userConfigDir(), userStateDir()],
+    hide: config.sandbox.hide,
+    env: cleanEnv(process.env, { keyEnvs, pass: config.sandbox.passEnv }),
+    notice: (message) => {
+      if (!told) notice(message);
+      told = true;
+    },
+  });
 }
 
 export async function taskCommand(instruction: string | undefined, options: TaskOptions): Promise<void> {
@@ -89,6 +121,8 @@ export async function taskCommand(instruction: string | undefined, options: Task
     resumed: session.resumed,
   });
   for (const message of session.notices) view({ type: 'notice', message });
+  const permissions = new Permissions(session.config.permissions);
+  const sandbox = taskSandbox(session, permissions, (message) => view({ type: 'notice', message }));
   if (task.toolProtocol === 'text') {
     view({ type: 'notice', message: `${provider.model} does not call tools natively: its tools are described in the prompt.` });
   }
@@ -103,7 +137,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
       tools: stop.guard(tools),
       io,
       approved,
-      permissions: new Permissions(session.config.permissions),
+      permissions,
       numCtx: session.numCtx,
       maxTurns: options.maxSteps,
       run: session.config.run,
@@ -114,6 +148,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
       worktree: session.worktree,
       servers,
       generation,
+      sandbox,
     });
   } catch (error) {
     const fault = stop.explain(error);

@@ -11,6 +11,8 @@ export interface Config {
   providers: Record<string, ProviderConfig>;
   contextWindow: number | undefined;
   run: { timeoutMs: number; outputLimit: number };
+  /** The command sandbox: whether it is on, what more it hides, which secret-looking variables pass. */
+  sandbox: { enabled: boolean; hide: string[]; passEnv: string[] };
   /** Language servers named or turned off, per language. */
   lsp: Record<string, LspEntry>;
   /** The permission rules of every layer, user's first. */
@@ -36,6 +38,7 @@ const DEFAULTS: Config = {
   },
   contextWindow: undefined,
   run: { timeoutMs: 120_000, outputLimit: 30_000 },
+  sandbox: { enabled: true, hide: [], passEnv: [] },
   lsp: {},
   permissions: [],
 };
@@ -75,6 +78,11 @@ function merge(into: Config, layer: ConfigLayer): Config {
       timeoutMs: layer.run?.timeout !== undefined ? layer.run.timeout * 1000 : into.run.timeoutMs,
       outputLimit: layer.run?.outputLimit ?? into.run.outputLimit,
     },
+    sandbox: {
+      enabled: layer.sandbox?.enabled ?? into.sandbox.enabled,
+      hide: [...into.sandbox.hide, ...(layer.sandbox?.hide ?? [])],
+      passEnv: [...into.sandbox.passEnv, ...(layer.sandbox?.passEnv ?? [])],
+    },
     lsp: { ...into.lsp, ...layer.lsp },
     permissions: [...into.permissions, ...(layer.permissions ?? [])],
   };
@@ -101,6 +109,15 @@ export function loadConfig(repoRoot: string | undefined, flags: ConfigLayer = {}
         problems.push(`${file}: providers.${name}.local: only your own config may declare a provider local; declare it in ${userFile}`);
         delete provider.local;
       }
+    }
+    // What would loosen the sandbox is the user's to say, never a cloned repository's.
+    if (layer.sandbox?.enabled === false) {
+      problems.push(`${file}: sandbox.enabled: only your own config may turn the command sandbox off; do it in ${userFile}`);
+      delete layer.sandbox.enabled;
+    }
+    if (layer.sandbox?.passEnv) {
+      problems.push(`${file}: sandbox.passEnv: only your own config may give commands secret-looking variables; name them in ${userFile}`);
+      delete layer.sandbox.passEnv;
     }
     const { tightening, wants } = splitRepoLayer(layer);
     const hash = contentHash(text);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLASS_WIDE } from '../agent/permissions.js';
+import { CLASS_WIDE, isCommandClass } from '../agent/permissions.js';
 import { userStateDir } from './paths.js';
 import type { ConfigLayer } from './validate.js';
 
@@ -64,11 +64,11 @@ export function recordTrust(hash: string, answer: TrustAnswer, file: string, env
 export function splitRepoLayer(layer: ConfigLayer): { tightening: ConfigLayer; wants: string[] } {
   const wants: string[] = [];
   const permissions = (layer.permissions ?? []).filter((rule) => {
-    const opens = rule.decision === 'allow' || (rule.decision === 'ask' && rule.class !== 'run' && rule.pattern !== CLASS_WIDE);
+    const opens = rule.decision === 'allow' || (rule.decision === 'ask' && !isCommandClass(rule.class) && rule.pattern !== CLASS_WIDE);
     if (!opens) return true;
     const what =
       rule.pattern === CLASS_WIDE
-        ? `every ${rule.class === 'run' ? 'command' : rule.class} without asking`
+        ? `every ${rule.class === 'run' ? 'command' : rule.class === 'network' ? 'command with network' : rule.class} without asking`
         : `"${rule.pattern}"${rule.decision === 'allow' ? ' without asking' : ' (asking, even where it holds secrets)'}`;
     wants.push(`permissions.${rule.class}: ${rule.decision} ${what}`);
     return false;

@@ -1,4 +1,4 @@
-import { CLASS_WIDE, DECISIONS, type Decision, PERMISSION_CLASSES, type PermissionClass, type PermissionRule } from '../agent/permissions.js';
+import { CLASS_WIDE, DECISIONS, type Decision, isCommandClass, PERMISSION_CLASSES, type PermissionClass, type PermissionRule } from '../agent/permissions.js';
 
 /**
  * The configuration's shape, checked by a pure function that reports every problem at once with
@@ -21,12 +21,23 @@ export interface ProviderConfig {
 /** A language server named in the config, or `false` to turn a language's server off. */
 export type LspEntry = false | { command: string; args?: string[]; extensions?: string[]; rootMarkers?: string[] };
 
+/** The command sandbox: on unless the user's own config turns it off. */
+export interface SandboxConfig {
+  /** False turns the sandbox off (the user's config only). */
+  enabled?: boolean;
+  /** More files and folders commands may not read: `~/...` or absolute. */
+  hide?: string[];
+  /** Secret-looking environment variables that commands and language servers still get (the user's config only). */
+  passEnv?: string[];
+}
+
 export interface ConfigLayer {
   model?: string;
   lsp?: Record<string, LspEntry>;
   providers?: Record<string, ProviderConfig>;
   contextWindow?: number;
   run?: { timeout?: number; outputLimit?: number };
+  sandbox?: SandboxConfig;
   /** `permissions`, as rules in the order written, each naming its file. */
   permissions?: PermissionRule[];
 }
@@ -34,7 +45,7 @@ export interface ConfigLayer {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const KEYS = ['model', 'providers', 'contextWindow', 'permissions', 'run', 'lsp'];
+const KEYS = ['model', 'providers', 'contextWindow', 'permissions', 'run', 'sandbox', 'lsp'];
 
 const isStrings = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
@@ -90,6 +101,7 @@ export function validateConfig(raw: unknown, source: string): { layer: ConfigLay
       }
     }
   }
+  if (raw.sandbox !== undefined) layer.sandbox = validateSandbox(raw.sandbox, problem);
   if (raw.lsp !== undefined) layer.lsp = validateLsp(raw.lsp, problem);
   if (raw.permissions !== undefined) layer.permissions = validatePermissions(raw.permissions, source, problem);
   return { layer, problems };
@@ -121,6 +133,28 @@ function validateProvider(
     else problem(`${key}.local`, 'must be true or false');
   }
   return provider;
+}
+
+function validateSandbox(raw: unknown, problem: (key: string, text: string) => void): SandboxConfig {
+  const sandbox: SandboxConfig = {};
+  if (!isRecord(raw)) {
+    problem('sandbox', 'must be an object: { "enabled": true, "hide": ["~/.config/mytool"], "passEnv": ["GITHUB_TOKEN"] }');
+    return sandbox;
+  }
+  for (const [field, value] of Object.entries(raw)) {
+    const key = `sandbox.${field}`;
+    if (field === 'enabled') {
+      if (typeof value === 'boolean') sandbox.enabled = value;
+      else problem(key, 'must be true or false');
+    } else if (field === 'hide') {
+      if (isStrings(value) && value.every((path) => path.startsWith('/') || path.startsWith('~/'))) sandbox.hide = value;
+      else problem(key, 'must be a list of paths, each absolute or under ~/, e.g. ["~/.config/mytool"]');
+    } else if (field === 'passEnv') {
+      if (isStrings(value) && value.every((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))) sandbox.passEnv = value;
+      else problem(key, 'must be a list of environment variable names, e.g. ["GITHUB_TOKEN"]');
+    } else problem(key, 'unknown key (known keys: enabled, hide, passEnv)');
+  }
+  return sandbox;
 }
 
 function validateLsp(raw: unknown, problem: (key: string, text: string) => void): Record<string, LspEntry> {
@@ -179,7 +213,7 @@ function validatePermissions(raw: unknown, source: string, problem: (key: string
       const where = typeof value === 'string' ? key : `${key}["${pattern}"]`;
       if (!isDecision(decision)) problem(where, 'must be "allow", "ask" or "deny"');
       else if (pattern.trim() === '') problem(where, 'the pattern is empty');
-      else if (cls !== 'run' && (pattern.startsWith('/') || pattern.split('/').includes('..'))) {
+      else if (!isCommandClass(cls as PermissionClass) && (pattern.startsWith('/') || pattern.split('/').includes('..'))) {
         problem(where, 'a path pattern is relative to the repository root, e.g. "src/**" or "*.pem"');
       } else rules.push({ class: cls as PermissionClass, pattern: pattern.trim(), decision, source });
     }

@@ -42,7 +42,7 @@ export interface TaskRecord {
   steps: number;
   numCtx?: number;
   /** Reads and commands the user allowed for the rest of this task. */
-  allowances?: { class: 'read' | 'run'; pattern: string }[];
+  allowances?: { class: 'read' | 'run'; pattern: string; network?: boolean }[];
   /** Index of the first message not yet in a step's git note. */
   noteFrom?: number;
   /** What the model used since the last step: the next step's Agent-Usage trailer. */

@@ -1,5 +1,5 @@
-import { posix } from 'node:path';
-import type { ActionAnswer } from '../agent/events.js';
+import type { Offer } from '../agent/approval-policy.js';
+import type { ActionAnswer, ActionQuestion } from '../agent/events.js';
 import { input } from '@inquirer/prompts';
 import { createColors } from './color.js';
 import type { Choice, PromptIO } from './key-prompt.js';
@@ -8,64 +8,36 @@ import { visible } from './render-hunk.js';
 
 /**
  * Asking the person about one read or run of the model: allow once, allow for the rest of the task
- * (an exact subject or a wider pattern, shown before it is chosen), refuse, refuse with a reason.
+ * (the patterns the approval policy offers, shown before one is chosen), refuse, refuse with a
+ * reason; for a sandboxed run the policy leaves open, also running with network.
  */
 
-export interface ActionRequestView {
-  class: 'read' | 'run';
-  tool: string;
-  /** The path read or the command line run, as the model gave it. */
-  subject: string;
-  warning?: string;
-}
-
-/** The answer, as the agent's approval gate takes it (one definition, in agent/events.ts). */
-export type { ActionAnswer } from '../agent/events.js';
+/** The question, as the agent's approval gate asks it (one definition, in agent/events.ts). */
+export type { ActionAnswer, ActionQuestion } from '../agent/events.js';
 
 export type ActionPromptOptions = PromptIO;
 
-/** Tools whose second word names what they do (`npm test`, `git status`), kept in a prefix pattern. */
-const WITH_SUBCOMMAND = new Set([
-  'npm', 'npx', 'pnpm', 'yarn', 'bun', 'deno', 'git', 'cargo', 'go', 'dotnet', 'docker', 'kubectl',
-  'pip', 'uv', 'poetry', 'make', 'just', 'gradle', 'mvn', 'bundle', 'rake', 'mix', 'swift', 'composer',
-]);
+type Pick = { kind: 'once'; network: boolean } | { kind: 'task'; pattern: string; network: boolean } | { kind: 'refuse' } | { kind: 'reason' };
 
-/**
- * The prefix pattern offered for a command: its first word, and its second when the first is a tool
- * with subcommands and the second a plain word: `npm test -- --run` → `npm test *`, `ls -la` → `ls *`.
- * A pattern ending in ` *` covers the prefix alone and anything after it (see agent/approvals.ts).
- */
-export function commandPrefixPattern(command: string): string {
-  const words = command.trim().split(/\s+/);
-  const [first = '', second] = words;
-  const keep = second !== undefined && WITH_SUBCOMMAND.has(first) && /^[A-Za-z][\w:.-]*$/.test(second);
-  return `${keep ? `${first} ${second}` : first} *`;
-}
+const OFFER_LABELS: Record<Offer['scope'], (pattern: string) => string> = {
+  exact: (pattern) => `Allow this exact command for this task: ${pattern}`,
+  prefix: (pattern) => `Allow for this task every command matching: ${pattern}`,
+  folder: (pattern) => `Allow reading this folder for this task: ${pattern}`,
+};
 
-/** The folder pattern offered for a read (`src/config.ts` → `src/**`); undefined at the top level. */
-export function folderPattern(path: string): string | undefined {
-  const folder = posix.dirname(path.replace(/\/+$/, ''));
-  return folder === '.' || folder === '/' || folder === '' ? undefined : `${folder}/**`;
-}
-
-type Pick = { kind: 'once' } | { kind: 'task'; pattern: string } | { kind: 'refuse' } | { kind: 'reason' };
-
-/** The choices for a request, in order; pattern choices name the pattern they allow. */
-export function actionChoices(request: ActionRequestView): Choice<Pick>[] {
-  const exact = request.subject;
-  const choices: Choice<Pick>[] = [{ key: 'y', label: 'Allow once', value: { kind: 'once' } }];
-  if (request.class === 'run') {
-    choices.push({ key: 't', label: `Allow this exact command for this task: ${visible(exact)}`, value: { kind: 'task', pattern: exact } });
-    const prefix = commandPrefixPattern(exact);
-    if (prefix !== exact) {
-      choices.push({ key: 'p', label: `Allow for this task every command matching: ${visible(prefix)}`, value: { kind: 'task', pattern: prefix } });
-    }
-  } else {
-    choices.push({ key: 't', label: `Allow this read for the rest of the task: ${visible(exact)}`, value: { kind: 'task', pattern: exact } });
-    const folder = folderPattern(exact);
-    if (folder) {
-      choices.push({ key: 'f', label: `Allow reading this folder for this task: ${visible(folder)}`, value: { kind: 'task', pattern: folder } });
-    }
+/** The choices for a question, in order; pattern choices name the pattern they allow. */
+export function actionChoices(question: ActionQuestion): Choice<Pick>[] {
+  const run = question.class === 'run';
+  const choices: Choice<Pick>[] = [{ key: 'y', label: question.network ? 'Run once, without network' : 'Allow once', value: { kind: 'once', network: false } }];
+  for (const offer of question.offers) {
+    const label = !run && offer.scope === 'exact' ? `Allow this read for the rest of the task: ${visible(offer.pattern)}` : OFFER_LABELS[offer.scope](visible(offer.pattern));
+    choices.push({ key: offer.scope === 'exact' ? 't' : offer.scope === 'prefix' ? 'p' : 'f', label, value: { kind: 'task', pattern: offer.pattern, network: false } });
+  }
+  if (question.network) {
+    choices.push(
+      { key: 'w', label: 'Run once, with network', value: { kind: 'once', network: true } },
+      { key: 'W', label: `Allow this exact command with network for this task: ${visible(question.subject)}`, value: { kind: 'task', pattern: question.subject, network: true } },
+    );
   }
   choices.push(
     { key: 'n', label: 'Refuse', value: { kind: 'refuse' } },
@@ -79,7 +51,7 @@ export function actionChoices(request: ActionRequestView): Choice<Pick>[] {
  * pattern for "allow for this task" so the caller can remember it and show it. Rejects when the
  * prompt is cancelled (see `isPromptCancelled`).
  */
-export async function askAction(request: ActionRequestView, options: ActionPromptOptions = {}): Promise<ActionAnswer> {
+export async function askAction(request: ActionQuestion, options: ActionPromptOptions = {}): Promise<ActionAnswer> {
   const output = options.output ?? process.stderr;
   const io = { ...options, output };
   const colors = createColors(output);
@@ -87,6 +59,8 @@ export async function askAction(request: ActionRequestView, options: ActionPromp
   if (request.warning) output.write(`${colors.boldRed(`Careful: ${visible(request.warning)}.`)}\n`);
   const message = request.class === 'run' ? 'Run this command?' : 'Allow this read?';
   const pick = await askChoice({ message, choices: actionChoices(request), colors }, io);
+  if (pick.kind === 'once') return pick.network ? { kind: 'once', network: true } : { kind: 'once' };
+  if (pick.kind === 'task') return pick.network ? { kind: 'task', pattern: pick.pattern, network: true } : { kind: 'task', pattern: pick.pattern };
   if (pick.kind !== 'reason') return pick;
   const reason = await input(
     { message: 'Reason for refusing (sent to the model):', theme: promptTheme(colors) },

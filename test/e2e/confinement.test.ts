@@ -110,7 +110,8 @@ describe('confinement through the model tools', () => {
     expect(results[3]).toMatch(/^No matches for sk-live in files you may read\.\n\(4 matching lines in files you may not read left out\)$/);
     expect(results[4]).toMatch(/^Editing certs\/server\.key is not allowed: certs\/server\.key looks like a file that holds secrets/);
     expect(results[5]).toMatch(/^Editing config\/\.env\.production is not allowed/);
-    expect(results[6]).toMatch(/^run_command cat \.env was refused automatically \(it names \.env, a file that holds secrets, and there is no terminal to ask\)/);
+    // Run in the sandbox, which shows the command the file empty (and git's history not at all: the file is tracked).
+    expect(results[6]).toBe('exit code 0 (sandbox: no network)\n(no output)');
     // Also .env.example is one until the config names it.
     expect(results[7]).toMatch(/^read_file \.env\.example was refused automatically/);
     expect(existsSync(join(task.task.worktree, 'config'))).toBe(false);

@@ -239,7 +239,17 @@ describe('e: editing a hunk in $EDITOR', () => {
 });
 
 describe('askAction and askFollowUp in a terminal', () => {
-  const command = { class: 'run', tool: 'run_command', subject: 'npm test -- --run' };
+  // As the approval policy asks them (agent/approval-policy.ts): the patterns offered, and network.
+  const command = {
+    class: 'run',
+    tool: 'run_command',
+    subject: 'npm test -- --run',
+    offers: [
+      { pattern: 'npm test -- --run', scope: 'exact' },
+      { pattern: 'npm test *', scope: 'prefix' },
+    ],
+    network: true,
+  };
 
   it('allow once with its shortcut key', async () => {
     const pty = drive('action', command);
@@ -261,10 +271,39 @@ describe('askAction and askFollowUp in a terminal', () => {
   });
 
   it('a read offers the path and its folder', async () => {
-    const pty = drive('action', { class: 'read', tool: 'read_file', subject: 'src/config.ts' });
+    const pty = drive('action', {
+      class: 'read',
+      tool: 'read_file',
+      subject: 'src/config.ts',
+      offers: [
+        { pattern: 'src/config.ts', scope: 'exact' },
+        { pattern: 'src/**', scope: 'folder' },
+      ],
+      network: false,
+    });
     await pty.waitFor('f) Allow reading this folder for this task: src/**');
     pty.type('f');
     expect(await result(pty)).toEqual({ kind: 'task', pattern: 'src/**' });
+  });
+
+  it('runs once with network, or allows the exact command with network for the task', async () => {
+    const once = drive('action', command);
+    await once.waitFor('w) Run once, with network');
+    expect(once.screen()).toContain('y) Run once, without network');
+    once.type('w');
+    expect(await result(once)).toEqual({ kind: 'once', network: true });
+    const task = drive('action', command);
+    await task.waitFor('W) Allow this exact command with network for this task: npm test -- --run');
+    task.type('W');
+    expect(await result(task)).toEqual({ kind: 'task', pattern: 'npm test -- --run', network: true });
+  });
+
+  it('offers no network where the policy does not leave it open', async () => {
+    const pty = drive('action', { ...command, network: false });
+    await pty.waitFor('r) Refuse with a reason');
+    expect(pty.screen()).not.toContain('network');
+    pty.type('y');
+    expect(await result(pty)).toEqual({ kind: 'once' });
   });
 
   it('refuse with a reason', async () => {

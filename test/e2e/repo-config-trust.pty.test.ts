@@ -85,7 +85,7 @@ describe("a repository's own config, in a real terminal", () => {
     expect((await pty.exited).exitCode).toBe(0);
     expect(readFileSync(made.marker, 'utf8')).toBe('ran');
     const ran = server.chatRequests()[2]?.messages.at(-1)?.content ?? '';
-    expect(ran).toMatch(/^exit code 0\nv\d+\.\d+\.\d+/);
+    expect(ran).toMatch(/^exit code 0 \(sandbox: no network\)\nv\d+\.\d+\.\d+/);
     const trust = JSON.parse(readFileSync(join(made.repo.home, '.local', 'state', 'hunkwise', 'trusted-configs.json'), 'utf8'));
     expect(Object.values(trust).map((entry) => (entry as { answer: string }).answer).sort()).toEqual(['no', 'yes']);
   });

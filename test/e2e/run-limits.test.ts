@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, processesUnder } from '../helpers/processes.js';
+import { processesUnder } from '../helpers/processes.js';
 import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js';
 
 afterEach(closeScriptedTasks);
@@ -14,7 +13,7 @@ describe('run_command at its limits, through the agent', () => {
         {
           toolCalls: [
             { name: 'run_command', arguments: { command: 'yes hunkwise' } },
-            { name: 'run_command', arguments: { command: 'sleep 600 & echo $! > "$HOME/child.pid"; echo started; wait' } },
+            { name: 'run_command', arguments: { command: 'sleep 600 & echo started; wait' } },
           ],
         },
         { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
@@ -27,8 +26,6 @@ describe('run_command at its limits, through the agent', () => {
     expect(forever).toMatch(/\[\.\.\. \d+ bytes cut \.\.\.\]/);
     expect(Buffer.byteLength(forever ?? '')).toBeLessThan(2_500);
     expect(endless).toMatch(/^Timed out after 1 s;[^\n]*\nstarted/);
-    const child = Number(readFileSync(join(task.repo.home, 'child.pid'), 'utf8'));
-    expect(isRunning(child)).toBe(false);
     expect(processesUnder('sleep 600', dirname(task.repo.root))).toEqual([]);
     expect(processesUnder('yes hunkwise', dirname(task.repo.root))).toEqual([]);
   });

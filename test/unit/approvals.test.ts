@@ -26,7 +26,7 @@ describe('createActionGate', () => {
 
   it('refuses without a terminal and says why', async () => {
     const events: AgentEvent[] = [];
-    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io: undefined, emit: (e) => events.push(e), remember: () => {} });
+    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io: undefined, emit: (e) => events.push(e), remember: () => {}, confinement: async () => 'sandbox' });
     const decision = await gate(request);
     expect(decision).toEqual({ allowed: false, automatic: expect.stringMatching(/no terminal/) });
     expect(events[0]).toMatchObject({ type: 'approval', allowed: false, how: 'no_terminal' });
@@ -44,11 +44,32 @@ describe('createActionGate', () => {
       askInstruction: async () => "",
       trustRepoConfig: async () => false,
     };
-    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io, emit: () => {}, remember: (a) => remembered.push(a) });
-    expect(await gate(request)).toEqual({ allowed: true });
-    expect(await gate({ ...request, subject: 'npm test -- --run' })).toEqual({ allowed: true });
+    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io, emit: () => {}, remember: (a) => remembered.push(a), confinement: async () => 'sandbox' });
+    expect(await gate(request)).toEqual({ allowed: true, network: false });
+    expect(await gate({ ...request, subject: 'npm test -- --run' })).toEqual({ allowed: true, network: false });
     expect(asked).toBe(1);
     expect(remembered).toEqual([{ class: 'run', pattern: 'npm test *' }]);
+  });
+
+  it('runs with network what the person allowed with network, and remembers that', async () => {
+    const answers = [{ kind: 'once', network: true }, { kind: 'task', pattern: 'curl x', network: true }] as const;
+    const io: TaskIO = {
+      approveAction: async (question) => {
+        expect(question.network).toBe(true);
+        return answers[calls++] ?? { kind: 'refuse' };
+      },
+      reviewHunks: async () => [],
+      askInstruction: async () => '',
+      trustRepoConfig: async () => false,
+    };
+    let calls = 0;
+    const remembered: unknown[] = [];
+    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io, emit: () => {}, remember: (a) => remembered.push(a), confinement: async () => 'sandbox' });
+    expect(await gate({ ...request, subject: 'curl y' })).toEqual({ allowed: true, network: true });
+    expect(await gate({ ...request, subject: 'curl x' })).toEqual({ allowed: true, network: true });
+    expect(await gate({ ...request, subject: 'curl x' })).toEqual({ allowed: true, network: true });
+    expect(calls).toBe(2);
+    expect(remembered).toEqual([{ class: 'run', pattern: 'curl x', network: true }]);
   });
 
   it('passes a refusal reason on', async () => {
@@ -58,9 +79,9 @@ describe('createActionGate', () => {
       askInstruction: async () => "",
       trustRepoConfig: async () => false,
     };
-    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io, emit: () => {}, remember: () => {} });
+    const gate = createActionGate({ permissions: new Permissions([]), approved: new Set(), allowances: [], io, emit: () => {}, remember: () => {}, confinement: async () => 'sandbox' });
     expect(await gate(request)).toEqual({ allowed: false, reason: 'not now' });
-    const approvedGate = createActionGate({ permissions: new Permissions([]), approved: new Set(['run']), allowances: [], io, emit: () => {}, remember: () => {} });
-    expect(await approvedGate(request)).toEqual({ allowed: true });
+    const approvedGate = createActionGate({ permissions: new Permissions([]), approved: new Set(['run']), allowances: [], io, emit: () => {}, remember: () => {}, confinement: async () => 'sandbox' });
+    expect(await approvedGate(request)).toEqual({ allowed: true, network: false });
   });
 });

@@ -4,7 +4,8 @@ import { faultPoint } from '../../fault.js';
 import type { Tool, ToolContext, ToolResult } from '../tool.js';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { askApproval, fail } from './shared.js';
+import type { SandboxedCommand } from '../../sandbox/sandbox.js';
+import { fail, refusal } from './shared.js';
 
 /**
  * run_command: `sh -c COMMAND` in the worktree, after a run approval whose subject is the command.
@@ -55,16 +56,36 @@ export const runCommandTool: Tool<RunCommandArgs> = {
     if (command === '') return fail('command is empty; give a shell command line, e.g. npm test.');
     // A process argument cannot hold a NUL: spawning would throw instead of running anything.
     if (command.includes('\0')) return fail('command contains a NUL character, which a shell command line cannot hold; leave it out.');
-    const refused = await askApproval(ctx, { class: 'run', tool: 'run_command', subject: command });
-    if (refused) return refused;
+    const request = { class: 'run', tool: 'run_command', subject: command } as const;
+    const decision = await ctx.approve(request);
+    if (!decision.allowed) return refusal(request, decision);
     if (ctx.signal.aborted) return fail('The task was cancelled before the command started.');
-    const run = await execute(command, ctx);
+    const argv = ['sh', '-c', WATCHDOG, 'sh', command];
+    const sandboxed = await ctx.sandbox.wrap(argv, decision.network === true);
+    let run: Execution;
+    try {
+      run = await execute(sandboxed ? [sandboxed.file, ...sandboxed.args] : argv, ctx);
+    } finally {
+      sandboxed?.cleanup();
+    }
     faultPoint('run:finished');
-    return report(run, ctx.run.timeoutMs);
+    return report(run, ctx.run.timeoutMs, sandboxed && sandboxNote(sandboxed, decision.network === true, command));
   },
 };
 
-function report(run: Execution, timeoutMs: number): ToolResult {
+/**
+ * What the model is told of the sandbox, after the status: when it ran without network, and when
+ * git in it had no history (so that a failing `git log` is understood, not retried).
+ */
+function sandboxNote(sandboxed: SandboxedCommand, network: boolean, command: string): string {
+  const notes = network ? [] : ['no network'];
+  if (!sandboxed.history && /\bgit\b/.test(command)) {
+    notes.push("no git history: the repository tracks files you may not read, so git's object store is hidden from commands");
+  }
+  return notes.length ? ` (sandbox: ${notes.join('; ')})` : '';
+}
+
+function report(run: Execution, timeoutMs: number, note = ''): ToolResult {
   const output = run.output === '' ? '(no output)' : run.output;
   if (run.spawnError) return fail(`The command could not be started: ${run.spawnError}`);
   if (run.stop === 'timeout') {
@@ -74,20 +95,20 @@ function report(run: Execution, timeoutMs: number): ToolResult {
   if (run.stop === 'abort') {
     return { content: `Cancelled; the command and its child processes were killed.\n${output}`, isError: true };
   }
-  const status = run.code !== null ? `exit code ${run.code}` : `killed by ${run.signal ?? 'a signal'}`;
+  const status = `${run.code !== null ? `exit code ${run.code}` : `killed by ${run.signal ?? 'a signal'}`}${note}`;
   const linger =
     run.stop === 'linger' ? '\n[background processes still holding the output after the shell exited were killed]' : '';
   return { content: `${status}\n${output}${linger}`, details: status };
 }
 
-function execute(command: string, ctx: ToolContext): Promise<Execution> {
+function execute([file = 'sh', ...args]: string[], ctx: ToolContext): Promise<Execution> {
   return new Promise((resolve) => {
     const cap = new OutputCap(ctx.run.outputLimit);
-    const child = spawn('sh', ['-c', WATCHDOG, 'sh', command], {
+    const child = spawn(file, args, {
       cwd: ctx.root,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', PAGER: 'cat' },
+      env: { ...ctx.sandbox.env, GIT_TERMINAL_PROMPT: '0', PAGER: 'cat' },
     });
     // Pipes, as the stdio option says (spawn's types know that only of three-element arrays).
     const [stdout, stderr] = [child.stdout as Readable, child.stderr as Readable];

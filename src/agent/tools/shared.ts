@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { git } from '../../git/exec.js';
 import { resolveInside } from '../paths.js';
-import type { ActionRequest, ToolContext, ToolResult } from '../tool.js';
+import type { ActionDecision, ActionRequest, ToolContext, ToolResult } from '../tool.js';
 import { similarity } from './match-text.js';
 
 /** Helpers the tools share: error results, asking approval, confined paths, the repo's file list. */
@@ -17,7 +17,11 @@ export function fail(content: string): ToolResult {
  */
 export async function askApproval(ctx: ToolContext, request: ActionRequest): Promise<ToolResult | undefined> {
   const decision = await ctx.approve(request);
-  if (decision.allowed) return undefined;
+  return decision.allowed ? undefined : refusal(request, decision);
+}
+
+/** The result a tool returns for a refused request. */
+export function refusal(request: ActionRequest, decision: Extract<ActionDecision, { allowed: false }>): ToolResult {
   const what = `${request.tool} ${request.subject}`;
   const why = decision.reason
     ? ` by the user, who said: "${decision.reason}"`
@@ -58,11 +62,14 @@ function unfitPath(path: string): string | undefined {
   return `path contains ${code}, ${kind}, at position ${found.index + 1}; write the path with visible characters only, e.g. src/index.ts.`;
 }
 
-/** A confined path the config lets the model edit (secret-looking files are not), or the error result. */
+/**
+ * A confined path the config lets the model edit, or the error result. A file it may not read is
+ * not edited either: edit_file answers a miss with the file's closest lines.
+ */
 export function confineEdit(ctx: ToolContext, path: string): { abs: string; rel: string } | ToolResult {
   const target = confine(ctx, path);
   if (isResult(target)) return target;
-  const forbidden = ctx.permissions.forbids('edit', target.rel);
+  const forbidden = ctx.permissions.forbids('edit', target.rel) ?? ctx.permissions.forbids('read', target.rel);
   return forbidden ? fail(`Editing ${target.rel} is not allowed: ${forbidden}. Leave that file alone.`) : target;
 }
 

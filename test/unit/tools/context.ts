@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
 import { type PermissionRule, Permissions } from '../../../src/agent/permissions.js';
+import { createTaskSandbox, type TaskSandbox } from '../../../src/agent/command-sandbox.js';
 import type { ActionDecision, ActionRequest, Proposal, ToolContext } from '../../../src/agent/tool.js';
 
 /**
@@ -38,6 +39,14 @@ export function gitdir(files: Record<string, string | Buffer>, options: RepoOpti
   return root;
 }
 
+/** A task-like worktree of `root` on a branch of its own, beside it. */
+export function worktreeOf(root: string): string {
+  const worktree = `${root}-worktree`;
+  execFileSync('git', ['worktree', 'add', '-q', '-b', 'agent/test', worktree], { cwd: root, stdio: 'pipe' });
+  made.push(worktree);
+  return worktree;
+}
+
 export function scratchDir(): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'hunkwise-outside-')));
   made.push(dir);
@@ -67,6 +76,22 @@ export interface ContextOptions {
   signal?: AbortSignal;
   /** The config's permission rules (none: secret-looking files denied, the rest asked). */
   rules?: PermissionRule[];
+  /** How commands run (default: unconfined, as with the sandbox turned off). */
+  sandbox?: TaskSandbox;
+}
+
+/** The task sandbox of `root`: on (real bubblewrap), or turned off as a user's config can. */
+export function taskSandbox(root: string, enabled: boolean, rules: PermissionRule[] = []): TaskSandbox {
+  return createTaskSandbox({
+    enabled,
+    worktree: root,
+    commonDir: execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: root, encoding: 'utf8' }).trim(),
+    permissions: new Permissions(rules),
+    ownFolders: [],
+    hide: [],
+    env: process.env,
+    notice: () => {},
+  });
 }
 
 export function createContext(root: string, options: ContextOptions = {}): TestContext {
@@ -81,6 +106,7 @@ export function createContext(root: string, options: ContextOptions = {}): TestC
     proposals,
     run: { timeoutMs: options.timeoutMs ?? 10_000, outputLimit: options.outputLimit ?? 20_000 },
     permissions: new Permissions(options.rules ?? []),
+    sandbox: options.sandbox ?? taskSandbox(root, false),
     async approve(request) {
       approvals.push(request);
       return answers.shift() ?? { allowed: true };

@@ -136,6 +136,17 @@ describe('edit_file', () => {
     expect((await run({ path: '../x', old_text: 'a', new_text: 'b' })).isError).toBe(true);
   });
 
+  it('does not edit a file the config withholds from reading: a miss would answer with its lines', async () => {
+    const rules = [{ class: 'read' as const, pattern: 'src/config.ts', decision: 'deny' as const, source: 'user.json' }];
+    const ctx = createContext(root, { rules });
+    const result = await editFileTool.run({ path: 'src/config.ts', old_text: 'export function save(p: string) {', new_text: 'x' }, ctx);
+    expect(result.isError).toBe(true);
+    expect(result.content).toBe(
+      'Editing src/config.ts is not allowed: the config denies it (permissions.read "src/config.ts" in user.json). Leave that file alone.',
+    );
+    expect(ctx.proposals).toEqual([]);
+  });
+
   it('never asks a read approval: refusing reads does not stop an edit', async () => {
     const ctx = createContext(root, { answers: [{ allowed: false, reason: 'no reads' }] });
     const result = await editFileTool.run(

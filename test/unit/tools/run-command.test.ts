@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutputCap, runCommandTool } from '../../../src/agent/tools/run-command.js';
-import { isRunning } from '../../helpers/processes.js';
-import { createContext, gitdir } from './context.js';
+import { isRunning, processesUnder } from '../../helpers/processes.js';
+import { type ContextOptions, createContext, gitdir, taskSandbox, worktreeOf } from './context.js';
 
 function pidIn(root: string, file: string): number {
   return Number(readFileSync(join(root, file), 'utf8').trim());
@@ -101,6 +101,45 @@ describe('run_command', () => {
     expect(result.isError).toBe(true);
     expect(result.content).toContain('run_command touch refused.txt was refused by the user, who said: "not now"');
     expect(existsSync(join(root, 'refused.txt'))).toBe(false);
+  });
+});
+
+describe('run_command in the sandbox', () => {
+  const root = worktreeOf(gitdir({ 'README.md': '# r\n' }));
+  const sandboxed = (options: ContextOptions = {}) => createContext(root, { ...options, sandbox: taskSandbox(root, true) });
+  /** Processes of this worktree still running `sleep <seconds>` (a pid in the sandbox is not one outside). */
+  const left = (seconds: number) => processesUnder(`sleep ${seconds}`, root);
+
+  it('runs in the worktree, and says it had no network', async () => {
+    const result = await runCommandTool.run({ command: 'pwd; echo made > made.txt' }, sandboxed());
+    expect(result.content).toBe(`exit code 0 (sandbox: no network)\n${root}\n`);
+    expect(readFileSync(join(root, 'made.txt'), 'utf8')).toBe('made\n');
+    const networked = await runCommandTool.run({ command: 'true' }, sandboxed({ answers: [{ allowed: true, network: true }] }));
+    expect(networked.content).toBe('exit code 0\n(no output)');
+  });
+
+  it('kills the command and its children at the timeout, SIGKILL for those that ignore SIGTERM', async () => {
+    const result = await runCommandTool.run({ command: 'trap "" TERM; sleep 6101 & echo started; wait' }, sandboxed({ timeoutMs: 300 }));
+    expect(result.content).toMatch(/^Timed out after 0\.3 s/);
+    expect(result.content).toContain('started');
+    expect(left(6101)).toEqual([]);
+  });
+
+  it('kills the command when the task is aborted', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const result = await runCommandTool.run({ command: 'sleep 6102 & wait' }, sandboxed({ signal: controller.signal }));
+    expect(result.content).toMatch(/^Cancelled/);
+    expect(left(6102)).toEqual([]);
+  });
+
+  it('ends what the command left behind, even in a session of its own, once the shell exits', async () => {
+    const started = Date.now();
+    const result = await runCommandTool.run({ command: 'setsid sleep 6103 > /dev/null 2>&1 & sleep 6104 & echo done' }, sandboxed());
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(result.content).toMatch(/^exit code 0 \(sandbox: no network\)\ndone\n/);
+    expect(left(6103)).toEqual([]);
+    expect(left(6104)).toEqual([]);
   });
 });
 
