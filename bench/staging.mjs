@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Permissions } from '../dist/agent/permissions.js';
+import { Permissions } from '../dist/permissions.js';
 import { proposeStep } from '../dist/agent/step.js';
 import { openRepo } from '../dist/git/repo.js';
 import { createTask } from '../dist/git/task-branch.js';

@@ -1,12 +1,12 @@
 import { posix } from 'node:path';
-import { type Permissions, patternCovers } from './permissions.js';
+import { type Decision, type Permissions, patternCovers } from '../permissions.js';
 import type { ActionRequest } from './tool.js';
 
 /**
- * The one decision about a read or a run of the model, as a pure function of the request and the
- * policy: the config's deny first (it wins over everything), then the rules, --approve and what
- * was allowed for this task, then — with no terminal — a refusal, and otherwise the question,
- * with the "for this task" patterns it offers. For a run it also decides the network: a sandboxed
+ * The one decision about a read, a run or an edit of the model, as a pure function of the request
+ * and the policy: the config's deny first (it wins over everything), then the rules, --approve and
+ * what was allowed for this task, then — with no terminal — a refusal, and otherwise the question
+ * (for an edit: the hunk review), with the "for this task" patterns it offers. For a run it also decides the network: a sandboxed
  * command has none unless a `network` rule, an allowance with network, or the person gives it.
  * Where no sandbox can run (and the user did not turn it off), nothing confines a command, so
  * every command is asked: no rule or --approve runs one unseen.
@@ -40,8 +40,19 @@ export interface Offer {
   scope: 'exact' | 'prefix' | 'folder';
 }
 
+/** An edit of one file, decided before its hunks are shown. */
+export interface EditRequest {
+  class: 'edit';
+  path: string;
+}
+
 export type Ruling =
-  | { kind: 'allow'; network: boolean }
+  | {
+      kind: 'allow';
+      network: boolean;
+      /** config: a rule allows it; approve: --approve; task: an allowance given earlier in the task. */
+      by: 'config' | 'approve' | 'task';
+    }
   | { kind: 'deny'; reason: string; how: 'rule' | 'no_terminal' }
   | {
       kind: 'ask';
@@ -52,8 +63,9 @@ export type Ruling =
       warning?: string;
     };
 
-export function decide(request: ActionRequest, policy: ApprovalPolicy): Ruling {
+export function decide(request: ActionRequest | EditRequest, policy: ApprovalPolicy): Ruling {
   const { permissions } = policy;
+  if (request.class === 'edit') return decideEdit(request, policy);
   const run = request.class === 'run';
   const verdict = permissions.verdict(request.class, run ? request.subject : request.path);
   if (verdict.decision === 'deny') return { kind: 'deny', reason: verdict.reason ?? 'the config denies it', how: 'rule' };
@@ -67,21 +79,41 @@ export function decide(request: ActionRequest, policy: ApprovalPolicy): Ruling {
     : run && policy.confinement === 'unavailable'
       ? 'no sandbox can run here: this command runs with your rights, on your files'
       : undefined;
-  const ruled =
-    verdict.decision === 'allow' ||
-    policy.approved.has(request.class) ||
-    policy.allowances.some((a) => a.class === request.class && patternCovers(a.pattern, request.subject));
-  if (ruled && warning === undefined) return { kind: 'allow', network: network === true };
+  const by = allowedBy(verdict.decision, request, policy);
+  if (by && warning === undefined) return { kind: 'allow', network: network === true, by };
   if (!policy.terminal) {
     const reason = secret
       ? `it names ${secret}, a file that holds secrets, and there is no terminal to ask`
       : run && policy.confinement === 'unavailable'
         ? 'no sandbox can run here, so every command is asked, and there is no terminal to ask'
-        : `there is no terminal to ask, and --approve does not include ${request.class}`;
+        : noTerminal(request.class);
     return { kind: 'deny', reason, how: 'no_terminal' };
   }
   return { kind: 'ask', offers: offers(request), network: network === 'ask', ...(warning ? { warning } : {}) };
 }
+
+/** An edit: its hunks are staged unasked (a rule, --approve edit), refused, or reviewed by the person. */
+function decideEdit(request: EditRequest, policy: ApprovalPolicy): Ruling {
+  const verdict = policy.permissions.verdict('edit', request.path);
+  if (verdict.decision === 'deny') return { kind: 'deny', reason: verdict.reason ?? 'the config denies it', how: 'rule' };
+  const by = allowedBy(verdict.decision, { class: 'edit', subject: request.path }, policy);
+  if (by) return { kind: 'allow', network: false, by };
+  if (!policy.terminal) return { kind: 'deny', reason: noTerminal('edit'), how: 'no_terminal' };
+  return { kind: 'ask', offers: [], network: false };
+}
+
+/** What allows an action without asking, if anything: the config, --approve, or the task's allowances. */
+function allowedBy(
+  decision: Decision,
+  request: { class: ActionRequest['class'] | 'edit'; subject: string },
+  policy: ApprovalPolicy,
+): Extract<Ruling, { kind: 'allow' }>['by'] | undefined {
+  if (decision === 'allow') return 'config';
+  if (policy.approved.has(request.class)) return 'approve';
+  return policy.allowances.some((a) => a.class === request.class && patternCovers(a.pattern, request.subject)) ? 'task' : undefined;
+}
+
+const noTerminal = (cls: string): string => `there is no terminal to ask, and --approve does not include ${cls}`;
 
 /** A sandboxed run's network: granted, refused, or left to the question. */
 function networkFor(command: string, policy: ApprovalPolicy): boolean | 'ask' {

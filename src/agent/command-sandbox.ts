@@ -2,7 +2,7 @@ import { credentialPaths } from '../sandbox/credentials.js';
 import { createSandbox, type SandboxedCommand } from '../sandbox/sandbox.js';
 import { probeSandbox, type SandboxSupport } from '../sandbox/support.js';
 import type { Confinement } from './approval-policy.js';
-import { SECRET_PATTERNS, type Permissions } from './permissions.js';
+import { SECRET_PATTERNS, type Permissions } from '../permissions.js';
 
 /**
  * How one task's commands run: in the sandbox (src/sandbox/) where it can run, unconfined where the

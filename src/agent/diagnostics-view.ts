@@ -5,7 +5,7 @@ import { compareDiagnostics, formatDiagnostic } from '../lsp/diagnostics-format.
 import type { LanguageServers } from '../lsp/registry.js';
 import { languageOf } from '../lsp/servers.js';
 import type { Diagnostic, LanguageClient } from '../lsp/types.js';
-import type { Permissions } from './permissions.js';
+import type { Permissions } from '../permissions.js';
 import { type LeftOut, leaveOut, leftOutWords, withheldFiles } from './tools/symbol-shared.js';
 
 /**

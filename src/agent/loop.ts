@@ -10,7 +10,7 @@ import { faultPoint } from '../fault.js';
 import type { ChatMessage, ModelProvider, ToolCall } from '../model/types.js';
 import { type Allowance, createActionGate } from './approvals.js';
 import type { TaskSandbox } from './command-sandbox.js';
-import type { Permissions } from './permissions.js';
+import type { Permissions } from '../permissions.js';
 import type { Conversation } from './conversation.js';
 import { ContextWindow } from './context-window.js';
 import type { AgentEvent, InstructionQuestion, TaskEnd, TaskIO } from './events.js';

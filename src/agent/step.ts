@@ -9,8 +9,9 @@ import { type ModelUsage, stepCommitMessage } from '../git/trailers.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import type { Locality } from '../model/types.js';
 import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, emptyDelta, openDiagnosticsView } from './diagnostics-view.js';
+import { type ApprovalPolicy, decide as decideAction } from './approval-policy.js';
 import type { AgentEvent, HunkDecision, TaskIO } from './events.js';
-import type { Permissions } from './permissions.js';
+import type { Permissions } from '../permissions.js';
 import { clearJournal, type StepJournal, writeJournal } from './step-journal.js';
 import { describeOutcome, nothingApplied, type Refusal } from './step-outcome.js';
 import type { Proposal, ProposalOutcome } from './tool.js';
@@ -235,26 +236,29 @@ function notesFor(delta: DiagnosticsDelta, changes: FileChange[]): (path: string
 }
 
 /**
- * The decision on every hunk: the config's edit rules per file first (a deny refuses, an allow
- * stages without asking), then --approve edit, then the person; without a terminal, a refusal.
+ * The decision on every hunk: per file, the approval policy's (the config's edit rules, then
+ * --approve edit, then without a terminal a refusal); what it leaves to the person is reviewed.
  */
 async function decide(ctx: StepContext, changes: FileChange[], notes: (path: string) => string[]): Promise<HunkDecision[]> {
   const all = (change: FileChange, approved: boolean, reason?: string): HunkDecision[] =>
     change.hunks.map((hunk) => ({ path: change.path, hunk, approved, reason }));
+  const policy: ApprovalPolicy = {
+    permissions: ctx.permissions,
+    approved: new Set(ctx.approveEdits ? ['edit'] : []),
+    allowances: [],
+    terminal: ctx.io !== undefined,
+    confinement: 'sandbox',
+  };
   const decided: HunkDecision[] = [];
   const asked: FileChange[] = [];
   for (const change of changes) {
-    const verdict = ctx.permissions.verdict('edit', change.path);
-    if (verdict.decision === 'deny') {
-      ctx.emit({ type: 'notice', message: `Edit of ${change.path} refused: ${verdict.reason}.` });
-      decided.push(...all(change, false, verdict.reason));
-    } else if (verdict.decision === 'allow' || ctx.approveEdits) {
-      if (verdict.decision === 'allow') ctx.emit({ type: 'notice', message: `${change.path}: staged without asking (the config allows editing it).` });
+    const ruling = decideAction({ class: 'edit', path: change.path }, policy);
+    if (ruling.kind === 'deny') {
+      ctx.emit({ type: 'notice', message: `Edit of ${change.path} refused: ${ruling.reason}.` });
+      decided.push(...all(change, false, ruling.reason));
+    } else if (ruling.kind === 'allow') {
+      if (ruling.by === 'config') ctx.emit({ type: 'notice', message: `${change.path}: staged without asking (the config allows editing it).` });
       decided.push(...all(change, true));
-    } else if (!ctx.io) {
-      const reason = 'there is no terminal to ask, and --approve does not include edit';
-      ctx.emit({ type: 'notice', message: `Edit of ${change.path} refused: ${reason}.` });
-      decided.push(...all(change, false, reason));
     } else {
       asked.push(change);
     }

@@ -1,7 +1,7 @@
 import type { LanguageServers } from '../lsp/registry.js';
 import type { ParameterSchema } from '../model/types.js';
 import type { TaskSandbox } from './command-sandbox.js';
-import type { Permissions } from './permissions.js';
+import type { Permissions } from '../permissions.js';
 
 /**
  * The contract between the loop and a tool. A tool never prompts and never writes a file itself:

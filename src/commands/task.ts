@@ -1,7 +1,7 @@
 import type { TaskEnd } from '../agent/events.js';
 import { runTask } from '../agent/loop.js';
 import { Generation } from '../agent/turn.js';
-import { Permissions } from '../agent/permissions.js';
+import { Permissions } from '../permissions.js';
 import { createTaskSandbox, type TaskSandbox, unavailableNotice } from '../agent/command-sandbox.js';
 import { openSession, type Session } from '../agent/session.js';
 import { userConfigDir, userStateDir } from '../config/paths.js';

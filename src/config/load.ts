@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
-import type { PermissionRule } from '../agent/permissions.js';
+import type { PermissionRule } from '../permissions.js';
 import { userConfigDir } from './paths.js';
 import { contentHash, splitRepoLayer, trustAnswer, type UntrustedRepoConfig } from './trust.js';
 import { type ConfigLayer, type LspEntry, type ProviderConfig, validateConfig } from './validate.js';

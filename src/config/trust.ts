@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLASS_WIDE, isCommandClass } from '../agent/permissions.js';
+import { CLASS_WIDE, isCommandClass } from '../permissions.js';
 import { userStateDir } from './paths.js';
 import type { ConfigLayer } from './validate.js';
 

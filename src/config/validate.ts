@@ -1,4 +1,4 @@
-import { CLASS_WIDE, DECISIONS, type Decision, isCommandClass, PERMISSION_CLASSES, type PermissionClass, type PermissionRule } from '../agent/permissions.js';
+import { CLASS_WIDE, DECISIONS, type Decision, isCommandClass, PERMISSION_CLASSES, type PermissionClass, type PermissionRule } from '../permissions.js';
 
 /**
  * The configuration's shape, checked by a pure function that reports every problem at once with

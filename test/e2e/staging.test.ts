@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentEvent, HunkDecision, TaskIO } from '../../src/agent/events.js';
-import { Permissions } from '../../src/agent/permissions.js';
+import { Permissions } from '../../src/permissions.js';
 import { proposeStep, type StepContext } from '../../src/agent/step.js';
 import type { Proposal } from '../../src/agent/tool.js';
 import { gitProcessCount } from '../../src/git/exec.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ApprovalPolicy, commandPrefixPattern, decide, folderPattern } from '../../src/agent/approval-policy.js';
-import { Permissions } from '../../src/agent/permissions.js';
+import { Permissions } from '../../src/permissions.js';
 import type { ActionRequest } from '../../src/agent/tool.js';
 import { validateConfig } from '../../src/config/validate.js';
 
@@ -31,9 +31,9 @@ describe('decide', () => {
   });
 
   it('allows what a rule, --approve or an allowance covers; asks otherwise, with the patterns it offers', () => {
-    expect(decide(run('npm test -- --run'), policy({ rules: { run: { 'npm test *': 'allow' } } }))).toEqual({ kind: 'allow', network: false });
-    expect(decide(read('src/a.ts'), policy({ approved: new Set(['read']) }))).toEqual({ kind: 'allow', network: false });
-    expect(decide(read('src/a.ts'), policy({ allowances: [{ class: 'read', pattern: 'src/**' }] }))).toEqual({ kind: 'allow', network: false });
+    expect(decide(run('npm test -- --run'), policy({ rules: { run: { 'npm test *': 'allow' } } }))).toEqual({ kind: 'allow', network: false, by: 'config' });
+    expect(decide(read('src/a.ts'), policy({ approved: new Set(['read']) }))).toEqual({ kind: 'allow', network: false, by: 'approve' });
+    expect(decide(read('src/a.ts'), policy({ allowances: [{ class: 'read', pattern: 'src/**' }] }))).toEqual({ kind: 'allow', network: false, by: 'task' });
     expect(decide(read('src/lib/a.ts'), policy())).toEqual({
       kind: 'ask',
       offers: [
@@ -62,13 +62,13 @@ describe('decide', () => {
 
   it('gives a sandboxed command network only by a rule, an allowance with network, or the person', () => {
     const approved = { approved: new Set(['run']) };
-    expect(decide(run('npm install'), policy(approved))).toEqual({ kind: 'allow', network: false });
-    expect(decide(run('npm install'), policy({ ...approved, rules: { network: { 'npm install *': 'allow' } } }))).toEqual({ kind: 'allow', network: true });
-    expect(decide(run('npm install'), policy({ allowances: [{ class: 'run', pattern: 'npm install', network: true }] }))).toEqual({ kind: 'allow', network: true });
-    expect(decide(run('npm install'), policy({ allowances: [{ class: 'run', pattern: 'npm install' }] }))).toEqual({ kind: 'allow', network: false });
+    expect(decide(run('npm install'), policy(approved))).toEqual({ kind: 'allow', network: false, by: 'approve' });
+    expect(decide(run('npm install'), policy({ ...approved, rules: { network: { 'npm install *': 'allow' } } }))).toEqual({ kind: 'allow', network: true, by: 'approve' });
+    expect(decide(run('npm install'), policy({ allowances: [{ class: 'run', pattern: 'npm install', network: true }] }))).toEqual({ kind: 'allow', network: true, by: 'task' });
+    expect(decide(run('npm install'), policy({ allowances: [{ class: 'run', pattern: 'npm install' }] }))).toEqual({ kind: 'allow', network: false, by: 'task' });
     // A network deny takes the choice out of the question.
     expect(decide(run('curl x'), policy({ rules: { network: 'deny' } }))).toMatchObject({ kind: 'ask', network: false });
-    expect(decide(run('curl x'), policy({ ...approved, terminal: false }))).toEqual({ kind: 'allow', network: false });
+    expect(decide(run('curl x'), policy({ ...approved, terminal: false }))).toEqual({ kind: 'allow', network: false, by: 'approve' });
   });
 
   it('asks every command where no sandbox can run, whatever --approve and the rules say', () => {
@@ -90,10 +90,30 @@ describe('decide', () => {
 
   it('with the sandbox turned off by the user, runs by the rules, and asks a command naming a withheld file', () => {
     const off = { confinement: 'off' as const, approved: new Set(['run']) };
-    expect(decide(run('npm test'), policy(off))).toEqual({ kind: 'allow', network: true });
+    expect(decide(run('npm test'), policy(off))).toEqual({ kind: 'allow', network: true, by: 'approve' });
     expect(decide(run('cat .env'), policy(off))).toMatchObject({ kind: 'ask', warning: 'it names .env, a file that holds secrets', network: false });
     // In the sandbox the file is hidden from the command: no word filter, the rules decide.
-    expect(decide(run('cat .env'), policy({ approved: new Set(['run']) }))).toEqual({ kind: 'allow', network: false });
+    expect(decide(run('cat .env'), policy({ approved: new Set(['run']) }))).toEqual({ kind: 'allow', network: false, by: 'approve' });
+  });
+
+  it('decides an edit by the same rules: deny, then an allow or --approve edit, then no terminal, then the hunk review', () => {
+    const edit = (path: string) => ({ class: 'edit' as const, path });
+    const rules = { edit: { 'docs/**': 'allow', 'package-lock.json': 'deny' } };
+    expect(decide(edit('package-lock.json'), policy({ rules, approved: new Set(['edit']) }))).toEqual({
+      kind: 'deny',
+      reason: 'the config denies it (permissions.edit "package-lock.json" in user.json)',
+      how: 'rule',
+    });
+    expect(decide(edit('docs/a.md'), policy({ rules, terminal: false }))).toEqual({ kind: 'allow', network: false, by: 'config' });
+    expect(decide(edit('src/a.ts'), policy({ rules, approved: new Set(['edit']) }))).toEqual({ kind: 'allow', network: false, by: 'approve' });
+    expect(decide(edit('src/a.ts'), policy({ rules, terminal: false }))).toEqual({
+      kind: 'deny',
+      reason: 'there is no terminal to ask, and --approve does not include edit',
+      how: 'no_terminal',
+    });
+    expect(decide(edit('src/a.ts'), policy({ rules }))).toEqual({ kind: 'ask', offers: [], network: false });
+    // Secret-looking files are withheld from edits as from reads, whatever --approve says.
+    expect(decide(edit('.env'), policy({ approved: new Set(['edit']) }))).toMatchObject({ kind: 'deny', how: 'rule' });
   });
 });
 

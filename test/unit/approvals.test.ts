@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActionGate } from '../../src/agent/approvals.js';
-import { Permissions, patternCovers } from '../../src/agent/permissions.js';
+import { Permissions, patternCovers } from '../../src/permissions.js';
 import type { AgentEvent, TaskIO } from '../../src/agent/events.js';
 
 describe('patternCovers', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActionGate } from '../../src/agent/approvals.js';
 import type { Confinement } from '../../src/agent/approval-policy.js';
 import type { AgentEvent, TaskIO } from '../../src/agent/events.js';
-import { commandsOf, type PermissionRule, Permissions, pathPatternCovers, secretPattern } from '../../src/agent/permissions.js';
+import { commandsOf, type PermissionRule, Permissions, pathPatternCovers, secretPattern } from '../../src/permissions.js';
 import { splitRepoLayer } from '../../src/config/trust.js';
 import { validateConfig } from '../../src/config/validate.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { LanguageServers } from '../../lsp/registry.js';
 import type { SymbolInfo } from '../../lsp/types.js';
-import type { Permissions } from '../permissions.js';
+import type { Permissions } from '../../permissions.js';
 import type { ToolContext, ToolResult } from '../tool.js';
 import { askApproval, confine, fail, isResult } from './shared.js';
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
-import { type PermissionRule, Permissions } from '../../../src/agent/permissions.js';
+import { type PermissionRule, Permissions } from '../../../src/permissions.js';
 import { createTaskSandbox, type TaskSandbox } from '../../../src/agent/command-sandbox.js';
 import type { ActionDecision, ActionRequest, Proposal, ToolContext } from '../../../src/agent/tool.js';
 
