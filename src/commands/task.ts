@@ -4,6 +4,7 @@ import { Generation } from '../agent/turn.js';
 import { Permissions } from '../permissions.js';
 import { createTaskSandbox, type TaskSandbox, unavailableNotice } from '../agent/command-sandbox.js';
 import { openSession, type Session } from '../agent/session.js';
+import type { Config } from '../config/load.js';
 import { userConfigDir, userStateDir } from '../config/paths.js';
 import { findBwrap } from '../sandbox/support.js';
 import { cleanEnv } from '../secrets/env.js';
@@ -43,16 +44,25 @@ export function parseApprove(value: string | undefined): Set<string> {
 }
 
 /**
+ * The environment of the task's commands and language servers: the user's, without the provider
+ * keys of the config and the variables that look secret (unless sandbox.passEnv names them). Every
+ * provider key is masked in notes and remote requests too, not only the task's provider's.
+ */
+function taskEnvironment(config: Config): NodeJS.ProcessEnv {
+  const keyEnvs = Object.values(config.providers).flatMap((provider) => (provider.apiKeyEnv ? [provider.apiKeyEnv] : []));
+  addKeyEnvs(keyEnvs);
+  return cleanEnv(process.env, { keyEnvs, pass: config.sandbox.passEnv });
+}
+
+/**
  * How the task's commands run. Where bubblewrap is not even on PATH the person is told at the start;
  * where it is but cannot make a sandbox, at the first command (finding out costs a process).
  */
-function taskSandbox(session: Session, permissions: Permissions, notice: (message: string) => void): TaskSandbox {
+function taskSandbox(session: Session, permissions: Permissions, env: NodeJS.ProcessEnv, notice: (message: string) => void): TaskSandbox {
   const { config, task, repo } = session;
-  const keyEnvs = Object.values(config.providers).flatMap((provider) => (provider.apiKeyEnv ? [provider.apiKeyEnv] : []));
-  // Every provider key is masked in notes and remote requests, not only the task's provider's.
-  addKeyEnvs(keyEnvs);
   const found = findBwrap();
-  if (config.sandbox.enabled && !found.ok) notice(unavailableNotice(found));
+  if (!config.sandbox.enabled) notice('Commands run without the sandbox, on your files and with the network: your config turns it off ("sandbox": { "enabled": false }).');
+  else if (!found.ok) notice(unavailableNotice(found));
   let told = !found.ok;
   return createTaskSandbox({
     enabled: config.sandbox.enabled,
@@ -61,7 +71,7 @@ function taskSandbox(session: Session, permissions: Permissions, notice: (messag
     permissions,
     ownFolders: [userConfigDir(), userStateDir()],
     hide: config.sandbox.hide,
-    env: cleanEnv(process.env, { keyEnvs, pass: config.sandbox.passEnv }),
+    env,
     notice: (message) => {
       if (!told) notice(message);
       told = true;
@@ -89,8 +99,10 @@ export async function taskCommand(instruction: string | undefined, options: Task
   const view = options.json ? createJsonView(process.stdout) : createTaskView(process.stdout, createColors(process.stdout), process.stdout.isTTY === true);
 
   const { createLanguageServers } = await import('../lsp/registry.js');
+  const env = taskEnvironment(session.config);
   const servers = createLanguageServers({
     root: task.worktree,
+    env,
     overrides: session.config.lsp,
     onNotice: (message) => view({ type: 'notice', message }),
   });
@@ -122,7 +134,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
   });
   for (const message of session.notices) view({ type: 'notice', message });
   const permissions = new Permissions(session.config.permissions);
-  const sandbox = taskSandbox(session, permissions, (message) => view({ type: 'notice', message }));
+  const sandbox = taskSandbox(session, permissions, env, (message) => view({ type: 'notice', message }));
   if (task.toolProtocol === 'text') {
     view({ type: 'notice', message: `${provider.model} does not call tools natively: its tools are described in the prompt.` });
   }

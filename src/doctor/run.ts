@@ -7,6 +7,7 @@ import { type Check, fail, ok, warn } from './check.js';
 import { gitChecks } from './git-checks.js';
 import { lspChecks } from './lsp-checks.js';
 import { modelChecks } from './model-checks.js';
+import { sandboxCheck } from './sandbox-checks.js';
 
 export interface DoctorOptions {
   /** The folder doctor runs in; its repository's config counts when there is one. */
@@ -17,7 +18,7 @@ export interface DoctorOptions {
 
 /**
  * Every check, in the order they are shown: git, the repository, the config, the model, the
- * language servers. Problems are data (a `warn` or `fail` check), never thrown. With a config that
+ * command sandbox, the language servers. Problems are data (a `warn` or `fail` check), never thrown. With a config that
  * does not load, the model and language servers are not checked: which ones the user meant is not
  * known.
  */
@@ -25,11 +26,12 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   const git = await gitChecks(options.cwd);
   const loaded = checkConfig(git.repoRoot, options.model);
   if (!loaded.config) return [...git.checks, loaded.check];
-  const [model, lsp] = await Promise.all([
+  const [model, sandbox, lsp] = await Promise.all([
     modelChecks(loaded.config, options.model !== undefined),
+    sandboxCheck(loaded.config.sandbox.enabled),
     lspChecks(loaded.config.lsp, git.repoRoot ?? options.cwd),
   ]);
-  return [...git.checks, loaded.check, ...model, ...lsp];
+  return [...git.checks, loaded.check, ...model, sandbox, ...lsp];
 }
 
 function checkConfig(repoRoot: string | undefined, model: string | undefined): { check: Check; config?: Config } {

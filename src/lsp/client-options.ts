@@ -23,6 +23,7 @@ export interface LanguageServerOptions {
   root: string;
   /** The folder the server is started on (its rootUri), when not `root`. */
   serverRoot?: string;
+  /** The server's whole environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
   initializationOptions?: unknown;
   /** Answers to the server's `workspace/configuration`, by section. */

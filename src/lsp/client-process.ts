@@ -47,7 +47,7 @@ export interface ServerProcess {
 export function spawnServer(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): ServerProcess {
   const child = spawn(command, args, {
     cwd,
-    env: env ? { ...process.env, ...env } : process.env,
+    env: env ?? process.env,
     stdio: ['pipe', 'pipe', 'pipe'],
     detached,
     windowsHide: true,

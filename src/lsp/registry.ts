@@ -10,6 +10,8 @@ export interface LanguageServersOptions {
   /** A message for the user: a server missing, failing to start, or crashing. Each said once. */
   onNotice?: (message: string) => void;
   timeouts?: LspTimeouts;
+  /** The servers' environment: the task's clean one, without provider keys and secret-looking variables. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface LanguageServers {
@@ -71,6 +73,7 @@ export function createLanguageServers(options: LanguageServersOptions): Language
           notice(final ? `${message} The text tools (read_file, grep, edit_file) still work. ${check}` : message);
         },
         ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+        ...(options.env ? { env: options.env } : {}),
       });
       if (closed) {
         await client.shutdown();

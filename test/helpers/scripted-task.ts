@@ -25,6 +25,10 @@ export interface ScriptedOptions {
   prepare?: (repo: TestRepo) => void;
   /** `--approve` for the task (default `all`). */
   approve?: string;
+  /** Where the repository and its home are made (default: the system's temporary folder). */
+  under?: string;
+  /** More environment for the agent (the user's shell variables, say). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -37,14 +41,14 @@ export async function runScriptedTask(
   options: ScriptedOptions = {},
 ): Promise<ScriptedTask> {
   const server = await startFakeOllama({ script, models: options.models });
-  const repo = makeRepo(files);
+  const repo = makeRepo(files, { under: options.under });
   open.push({ repo, server });
   if (options.config) {
     mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
     writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(options.config));
   }
   options.prepare?.(repo);
-  const env = { ...repo.env, OLLAMA_HOST: server.url };
+  const env = { ...repo.env, ...options.env, OLLAMA_HOST: server.url };
   const run = await runAgent(['task', 'scripted', '--approve', options.approve ?? 'all'], { cwd: repo.root, env });
   const tasks = join(repo.root, '.git', 'hunkwise', 'tasks');
   const [id = ''] = readdirSync(tasks);

@@ -25,7 +25,7 @@ const fake = (mode: string, timeouts = {}, onCrash?: (message: string, final: bo
     command: process.execPath,
     args: [FAKE_SERVER],
     root: project.root,
-    env: { FAKE_LSP_MODE: mode },
+    env: { ...process.env, FAKE_LSP_MODE: mode },
     ...(onCrash ? { onCrash } : {}),
     timeouts: { requestMs: 10_000, ...timeouts },
   }).then(track);
