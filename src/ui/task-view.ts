@@ -79,7 +79,7 @@ export function createTaskView(out: Writer, c: Colors, live = false): (event: Ag
           const why = event.reason ? `: ${event.reason}` : '';
           line(`  ${c.yellow('refused')} ${event.request.tool} ${firstLine(event.request.subject, 300)}${printable(why)}`);
         } else if (event.pattern) {
-          line(c.dim(`  allowed for this task: ${event.request.class} ${event.pattern}`));
+          line(c.dim(`  allowed for this task: ${event.request.class} ${event.pattern}${event.network ? ', with network' : ''}`));
         }
         return;
       case 'step_committed':
