@@ -1,5 +1,6 @@
-import { lstatSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { lexists } from '../lexists.js';
 
 /**
  * Confines the paths the model names to the task's worktree. A path is accepted only when it is
@@ -61,7 +62,7 @@ function symlinkEscape(root: string, abs: string): string | undefined {
     return 'cannot be checked: the repository root does not exist';
   }
   let existing = abs;
-  while (!exists(existing)) {
+  while (!lexists(existing)) {
     const parent = path.dirname(existing);
     if (parent === existing) return undefined;
     existing = parent;
@@ -81,11 +82,3 @@ function symlinkEscape(root: string, abs: string): string | undefined {
   return undefined;
 }
 
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}

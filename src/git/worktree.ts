@@ -1,8 +1,9 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AgentError } from '../errors.js';
 import { git } from './exec.js';
 import type { Repo } from './repo.js';
+import { lexists } from '../lexists.js';
 
 /**
  * A task's worktree: a checkout of its branch outside the user's working tree. Our git commands
@@ -64,19 +65,11 @@ function mirrorFolder(source: string, target: string): void {
   mkdirSync(target, { recursive: true });
   for (const name of readdirSync(source)) {
     const link = join(target, name);
-    if (exists(link)) continue;
+    if (lexists(link)) continue;
     symlinkSync(join(source, name), link);
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A task's worktree that is no longer there: deleted by hand (rm -rf) while or after the task
@@ -103,7 +96,7 @@ export function requireWorktree(path: string): void {
 
 /** Removes a task's worktree (its files, not its branch). Tolerates one deleted by hand. */
 export async function removeTaskWorktree(repo: Repo, path: string): Promise<void> {
-  if (exists(path)) {
+  if (lexists(path)) {
     await git(['worktree', 'remove', '--force', '--force', path], { cwd: repo.root });
   } else {
     await git(['worktree', 'prune'], { cwd: repo.root });

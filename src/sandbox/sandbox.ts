@@ -5,6 +5,7 @@ import { git } from '../git/exec.js';
 import { dependencyFolders } from '../git/worktree.js';
 import { bwrapArgs, type SandboxPlan } from './bwrap-args.js';
 import { makeGitView } from './git-view.js';
+import { lexists } from '../lexists.js';
 
 /**
  * The sandbox of one task's commands (Linux, bubblewrap). A command writes only in the task's
@@ -84,7 +85,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
             ...inWorktree,
             { path: join(options.commonDir, 'hunkwise'), folder: true },
             ...(history ? [] : [{ path: join(options.commonDir, 'objects'), folder: true }]),
-          ].filter(({ path }) => exists(path)),
+          ].filter(({ path }) => lexists(path)),
           readOnly: known.readOnly,
           keepRun: known.keepRun,
           network,
@@ -112,7 +113,7 @@ async function learnFacts(options: SandboxOptions): Promise<TaskFacts> {
   );
   // A checkout that holds the home folder (a repository of dotfiles) or the whole system stays
   // visible: hiding it would hide the tools the commands run.
-  const hideable = checkouts.filter((folder) => !contains(folder, home) && folder !== '/' && exists(folder));
+  const hideable = checkouts.filter((folder) => !contains(folder, home) && folder !== '/' && lexists(folder));
   const readOnly = (
     await Promise.all(hideable.map(async (folder) => (await dependencyFolders(folder).catch(() => [])).map((rel) => join(folder, rel))))
   ).flat();
@@ -126,7 +127,7 @@ async function learnFacts(options: SandboxOptions): Promise<TaskFacts> {
   });
   return {
     gitDir,
-    hiddenFolders: [...hideable, ...options.hiddenFolders.filter((folder) => exists(folder) && !contains(folder, home))],
+    hiddenFolders: [...hideable, ...options.hiddenFolders.filter((folder) => lexists(folder) && !contains(folder, home))],
     readOnly,
     credentials,
     keepRun: resolverFolder(),
@@ -181,11 +182,3 @@ function resolverFolder(): string[] {
 
 const contains = (folder: string, path: string): boolean => path === folder || path.startsWith(`${folder}/`);
 
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,11 +1,10 @@
-import { lookup } from 'node:dns/promises';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai/server.js';
 import { runAgent } from '../helpers/agent.js';
 import { makeRepo, type TestRepo, writeUserConfig } from '../helpers/repo.js';
+import { machineName } from '../helpers/machine-name.js';
 
 let server: FakeOpenAI | undefined;
 let repo: TestRepo | undefined;
@@ -15,22 +14,6 @@ afterEach(async () => {
   repo?.cleanup();
 });
 
-/**
- * This machine by a name that is not a loopback name, so hunkwise counts a server there as remote:
- * its host name, or where that does not resolve, the address of its network interface.
- */
-async function machineName(): Promise<{ name: string; address: string }> {
-  const name = hostname();
-  try {
-    return { name, address: (await lookup(name, { family: 4 })).address };
-  } catch {
-    const external = Object.values(networkInterfaces())
-      .flat()
-      .find((entry) => entry?.family === 'IPv4' && !entry.internal);
-    if (!external) throw new Error(`${name} does not resolve and there is no network interface to test a remote server on`);
-    return { name: external.address, address: external.address };
-  }
-}
 
 function taskRecord(repo: TestRepo): { id: string; branch: string } {
   const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));

@@ -1,5 +1,3 @@
-import { lookup } from 'node:dns/promises';
-import { hostname, networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
 import { startFakeOpenAI } from '../fake-openai/server.js';
@@ -7,6 +5,7 @@ import { runAgent } from '../helpers/agent.js';
 import { closeAfterEach } from '../helpers/open.js';
 import { makeRepo, writeUserConfig } from '../helpers/repo.js';
 import { readTask, taskIds } from '../helpers/tasks.js';
+import { machineName } from '../helpers/machine-name.js';
 
 const open = closeAfterEach();
 
@@ -42,19 +41,6 @@ const SCRIPT = [
   { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
 ];
 
-/** This machine by a name that is not loopback, so a server here counts as remote (as in providers.test.ts). */
-async function machineName(): Promise<{ name: string; address: string }> {
-  const name = hostname();
-  try {
-    return { name, address: (await lookup(name, { family: 4 })).address };
-  } catch {
-    const external = Object.values(networkInterfaces())
-      .flat()
-      .find((entry) => entry?.family === 'IPv4' && !entry.internal);
-    if (!external) throw new Error(`${name} does not resolve and there is no network interface to test a remote server on`);
-    return { name: external.address, address: external.address };
-  }
-}
 
 const without = (text: string): string[] => SECRETS.filter((secret) => text.includes(secret));
 
