@@ -5,6 +5,7 @@ import { git } from '../git/exec.js';
 import { dependencyFolders } from '../git/worktree.js';
 import { bwrapArgs, type SandboxPlan } from './bwrap-args.js';
 import { makeGitView } from './git-view.js';
+import { createWithheldFinder } from './withheld.js';
 import { lexists } from '../lexists.js';
 
 /**
@@ -48,20 +49,27 @@ export interface Sandbox {
 
 /** What does not change from one command of the task to the next, learned at the first. */
 interface TaskFacts {
-  gitDir: string;
   hiddenFolders: string[];
   readOnly: string[];
+  /** The worktree's dependency folders, relative to it: no withheld file is looked for in them. */
+  dependencies: string[];
   credentials: { path: string; folder: boolean }[];
   keepRun: string[];
 }
 
 export function createSandbox(options: SandboxOptions): Sandbox {
+  const gitDir = worktreeGitDir(options.worktree);
+  const findWithheld = createWithheldFinder({ worktree: options.worktree, gitDir, ...options.withheld });
   let facts: Promise<TaskFacts> | undefined;
+  let learnt: TaskFacts | undefined;
   return {
     async wrap(argv, network) {
-      facts ??= learnFacts(options);
-      const known = await facts;
-      const withheld = await withheldFiles(options);
+      // The first command learns the task's facts while the withheld files are looked for.
+      facts ??= learnFacts(options).then((known) => {
+        learnt = known;
+        return known;
+      });
+      const [known, withheld] = await Promise.all([facts, findWithheld(learnt?.dependencies ?? [])]);
       const history = !withheld.some((file) => file.tracked);
       const own = mkdtempSync(join(tmpdir(), 'hunkwise-sandbox-'));
       try {
@@ -69,11 +77,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         writeFileSync(empty.file, '');
         mkdirSync(empty.folder);
         mkdirSync(join(own, 'tmp'));
-        const view = makeGitView({ gitDir: known.gitDir, commonDir: options.commonDir, into: join(own, 'git'), history });
+        const view = makeGitView({ gitDir, commonDir: options.commonDir, into: join(own, 'git'), history });
         const inWorktree = withheld.map((file) => ({ path: join(options.worktree, file.path), folder: false }));
         const plan: SandboxPlan = {
           worktree: options.worktree,
-          gitDir: known.gitDir,
+          gitDir,
           commonDir: options.commonDir,
           privateGitDir: view.gitDir,
           privateCommonDir: view.commonDir,
@@ -106,7 +114,6 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 }
 
 async function learnFacts(options: SandboxOptions): Promise<TaskFacts> {
-  const gitDir = worktreeGitDir(options.worktree);
   const home = homedir();
   const checkouts = (await userCheckouts(options.worktree)).filter(
     (folder) => folder !== options.worktree && !options.hiddenFolders.some((hidden) => contains(hidden, folder)),
@@ -114,9 +121,8 @@ async function learnFacts(options: SandboxOptions): Promise<TaskFacts> {
   // A checkout that holds the home folder (a repository of dotfiles) or the whole system stays
   // visible: hiding it would hide the tools the commands run.
   const hideable = checkouts.filter((folder) => !contains(folder, home) && folder !== '/' && lexists(folder));
-  const readOnly = (
-    await Promise.all(hideable.map(async (folder) => (await dependencyFolders(folder).catch(() => [])).map((rel) => join(folder, rel))))
-  ).flat();
+  const inCheckouts = await Promise.all(hideable.map(async (folder) => ({ folder, rels: await dependencyFolders(folder).catch(() => []) })));
+  const readOnly = inCheckouts.flatMap(({ folder, rels }) => rels.map((rel) => join(folder, rel)));
   const credentials = options.credentials.flatMap((path) => {
     try {
       const real = realpathSync(path);
@@ -126,7 +132,7 @@ async function learnFacts(options: SandboxOptions): Promise<TaskFacts> {
     }
   });
   return {
-    gitDir,
+    dependencies: [...new Set(inCheckouts.flatMap(({ rels }) => rels))],
     hiddenFolders: [...hideable, ...options.hiddenFolders.filter((folder) => lexists(folder) && !contains(folder, home))],
     readOnly,
     credentials,
@@ -150,24 +156,6 @@ async function userCheckouts(worktree: string): Promise<string[]> {
     if (path && !lines.includes('bare')) folders.push(path);
   }
   return folders;
-}
-
-/**
- * The worktree's files that commands may not read, tracked or not (ignored ones too: a `.env` is
- * usually ignored), found by one `git ls-files` limited to the candidates' pathspecs.
- */
-async function withheldFiles(options: SandboxOptions): Promise<{ path: string; tracked: boolean }[]> {
-  if (options.withheld.pathspecs.length === 0) return [];
-  const { stdout } = await git(['ls-files', '-z', '-t', '--cached', '--others', '--', ...options.withheld.pathspecs], {
-    cwd: options.worktree,
-  });
-  const files = new Map<string, boolean>();
-  for (const entry of stdout.split('\0')) {
-    const path = entry.slice(2);
-    if (path === '' || !options.withheld.hides(path)) continue;
-    files.set(path, (files.get(path) ?? false) || !entry.startsWith('?'));
-  }
-  return [...files].map(([path, tracked]) => ({ path, tracked }));
 }
 
 /** The folder under /run that /etc/resolv.conf leads to (systemd-resolved's), kept for DNS. */

@@ -50,7 +50,7 @@ const FILES: Record<string, string> = {
 const CONFIG = {
   permissions: {
     read: { 'secrets/**': 'deny' },
-    // `.env.local.ts` may be written (the config names it) but not read.
+    // `.env.local.ts` may be edited by the edit rules, but not read: so it is not edited either.
     edit: { 'secrets/**': 'deny', '.env.local.ts': 'allow' },
   },
 };
@@ -142,10 +142,9 @@ describe('the symbol tools keep withheld files withheld', () => {
     expect(replaceType).toMatch(/^Step 1 committed/);
     expect(replaceType).toContain('Diagnostics: the applied change adds 1 diagnostic in 1 file you may not read (not shown)');
     expect(replaceType).not.toContain('TS2322');
-    expect(writeLocal).toMatch(/^Step 2 committed/);
-    expect(writeLocal).toContain('Diagnostics: the applied change adds 1 diagnostic in 1 file you may not read (not shown)');
-    expect(diagnostics).toBe('0 errors, 0 other in 2 files.\n(1 diagnostic in 1 file you may not read left out)');
-    expect(renameSign).toMatch(/^Step 3 committed/);
+    expect(writeLocal).toMatch(/^Editing \.env\.local\.ts is not allowed: \.env\.local\.ts looks like a file that holds secrets/);
+    expect(diagnostics).toBe('0 errors, 0 other in 1 file.');
+    expect(renameSign).toMatch(/^Step 2 committed/);
 
     // The withheld files are unchanged on the task branch; the rest of the work went through.
     for (const path of ['secrets/keys.ts', '.env.ts']) expect(repo.git('show', `${task.branch}:${path}`), path).toBe(FILES[path]);

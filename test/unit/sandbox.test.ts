@@ -201,6 +201,23 @@ describe('the command sandbox (bubblewrap)', () => {
     expect(wrapped.hiddenFiles).toEqual(['config/.env.production']);
   });
 
+  it('looks for withheld files again before each command, and knows when one becomes tracked', async () => {
+    const w = world();
+    const first = await w.sandbox.wrap(['true'], false);
+    first.cleanup();
+    expect(first).toMatchObject({ history: true, hiddenFiles: [] });
+    writeFileSync(join(w.worktree, '.env.test'), `KEY=${SECRET}\n`);
+    const second = await w.sandbox.wrap(['true'], false);
+    second.cleanup();
+    expect(second).toMatchObject({ history: true, hiddenFiles: ['.env.test'] });
+    execIn(w.worktree, 'git', '-c', 'user.name=T', '-c', 'user.email=t@example.com', 'add', '-f', '.env.test');
+    execIn(w.worktree, 'git', '-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'tracked now');
+    const third = await w.sandbox.wrap(['true'], false);
+    third.cleanup();
+    expect(third).toMatchObject({ history: false, hiddenFiles: ['.env.test'] });
+    expect((await w.run(`git show HEAD:.env.test; cat .env.test`)).out).not.toContain(SECRET);
+  });
+
   it('has no network unless asked: a server on 127.0.0.1 is reached only with network', async () => {
     const w = world();
     const server = createServer((_request, response) => response.end('reached'));
