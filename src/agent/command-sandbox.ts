@@ -1,5 +1,5 @@
 import { credentialPaths } from '../sandbox/credentials.js';
-import { createSandbox, type SandboxedCommand } from '../sandbox/sandbox.js';
+import { createSandbox, type Sandbox, type SandboxedCommand } from '../sandbox/sandbox.js';
 import { probeSandbox, type SandboxSupport } from '../sandbox/support.js';
 import type { Confinement } from './approval-policy.js';
 import { SECRET_PATTERNS, type Permissions } from '../permissions.js';
@@ -32,6 +32,8 @@ export interface TaskSandbox {
   /** The environment every command gets. */
   env: NodeJS.ProcessEnv;
   confinement(): Promise<Confinement>;
+  /** Probes bubblewrap and learns the task's facts ahead of the first command (the worktree must be there). */
+  warm(): void;
   /** The bwrap command line for `argv`, or undefined when the command runs unconfined. */
   wrap(argv: string[], network: boolean): Promise<SandboxedCommand | undefined>;
 }
@@ -45,29 +47,38 @@ export function createTaskSandbox(options: TaskSandboxOptions): TaskSandbox {
     });
     return support;
   };
-  let sandbox: ReturnType<typeof createSandbox> | undefined;
+  let sandbox: Sandbox | undefined;
+  /** The task's sandbox, or undefined where commands run unconfined. */
+  const ready = async (): Promise<Sandbox | undefined> => {
+    if (!options.enabled) return undefined;
+    const answer = await found();
+    if (!answer.ok) return undefined;
+    sandbox ??= createSandbox({
+      bwrap: answer.bwrap,
+      worktree: options.worktree,
+      commonDir: options.commonDir,
+      hiddenFolders: options.ownFolders,
+      credentials: credentialPaths(options.hide),
+      withheld: {
+        pathspecs: withheldPathspecs(options.permissions),
+        hides: (rel) => options.permissions.forbids('read', rel) !== undefined,
+      },
+    });
+    return sandbox;
+  };
   return {
     env: options.env,
     async confinement() {
       if (!options.enabled) return 'off';
       return (await found()).ok ? 'sandbox' : 'unavailable';
     },
+    warm() {
+      ready()
+        .then((warmed) => warmed?.warm())
+        .catch(() => {}); // the first command tries again, and says what failed
+    },
     async wrap(argv, network) {
-      if (!options.enabled) return undefined;
-      const answer = await found();
-      if (!answer.ok) return undefined;
-      sandbox ??= createSandbox({
-        bwrap: answer.bwrap,
-        worktree: options.worktree,
-        commonDir: options.commonDir,
-        hiddenFolders: options.ownFolders,
-        credentials: credentialPaths(options.hide),
-        withheld: {
-          pathspecs: withheldPathspecs(options.permissions),
-          hides: (rel) => options.permissions.forbids('read', rel) !== undefined,
-        },
-      });
-      return sandbox.wrap(argv, network);
+      return (await ready())?.wrap(argv, network);
     },
   };
 }

@@ -135,6 +135,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
   for (const message of session.notices) view({ type: 'notice', message });
   const permissions = new Permissions(session.config.permissions);
   const sandbox = taskSandbox(session, permissions, env, (message) => view({ type: 'notice', message }));
+  session.worktree.ready.then(() => sandbox.warm()).catch(() => {}); // the first command learns what it needs itself
   if (task.toolProtocol === 'text') {
     view({ type: 'notice', message: `${provider.model} does not call tools natively: its tools are described in the prompt.` });
   }

@@ -61,15 +61,22 @@ export async function dependencyFolders(checkout: string): Promise<string[]> {
     .map((entry) => entry.slice(0, -1));
 }
 
+/**
+ * Where tools keep caches and temporary files inside a dependency folder (vite's `.vite` and
+ * `.vite-temp`, babel's and others' `.cache`): not linked, so that a tool in the task writes its
+ * own in the worktree. Linked, they would lead into the user's folder, which a sandboxed command
+ * may not write (vite then fails to load its config), and an unsandboxed one should not.
+ */
+const TOOL_CACHES = new Set(['.vite', '.vite-temp', '.cache']);
+
 function mirrorFolder(source: string, target: string): void {
   mkdirSync(target, { recursive: true });
   for (const name of readdirSync(source)) {
     const link = join(target, name);
-    if (lexists(link)) continue;
+    if (TOOL_CACHES.has(name) || lexists(link)) continue;
     symlinkSync(join(source, name), link);
   }
 }
-
 
 /**
  * A task's worktree that is no longer there: deleted by hand (rm -rf) while or after the task

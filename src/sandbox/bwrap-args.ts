@@ -54,6 +54,8 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   args.push('--bind', plan.privateGitDir, plan.gitDir, '--bind', plan.privateCommonDir, SANDBOX_GIT_COMMON);
   for (const entry of late) hide(entry);
   for (const folder of plan.hiddenFolders) args.push('--remount-ro', folder);
+  // Temporary files go to the command's own /tmp, wherever the user's TMPDIR points (read-only here).
+  args.push('--setenv', 'TMPDIR', '/tmp', '--unsetenv', 'TMP', '--unsetenv', 'TEMP');
   args.push('--remount-ro', '/run', '--chdir', plan.worktree);
   return args;
 }

@@ -45,6 +45,8 @@ export interface SandboxedCommand {
 export interface Sandbox {
   /** The bwrap command line that runs `argv` sandboxed, with the network or without. */
   wrap(argv: string[], network: boolean): Promise<SandboxedCommand>;
+  /** Learns what every command of the task needs, ahead of the first (the worktree must be there). */
+  warm(): void;
 }
 
 /** What does not change from one command of the task to the next, learned at the first. */
@@ -62,14 +64,26 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const findWithheld = createWithheldFinder({ worktree: options.worktree, gitDir, ...options.withheld });
   let facts: Promise<TaskFacts> | undefined;
   let learnt: TaskFacts | undefined;
-  return {
-    async wrap(argv, network) {
-      // The first command learns the task's facts while the withheld files are looked for.
-      facts ??= learnFacts(options).then((known) => {
+  const learn = (): Promise<TaskFacts> => {
+    facts ??= learnFacts(options).then(
+      (known) => {
         learnt = known;
         return known;
-      });
-      const [known, withheld] = await Promise.all([facts, findWithheld(learnt?.dependencies ?? [])]);
+      },
+      (error: unknown) => {
+        facts = undefined; // learnt again by the next command
+        throw error;
+      },
+    );
+    return facts;
+  };
+  return {
+    warm() {
+      learn().catch(() => {}); // the first command learns them again, and fails with what went wrong
+    },
+    async wrap(argv, network) {
+      // A first command not warmed for learns the task's facts while the withheld files are looked for.
+      const [known, withheld] = await Promise.all([learn(), findWithheld(learnt?.dependencies ?? [])]);
       const history = !withheld.some((file) => file.tracked);
       const own = mkdtempSync(join(tmpdir(), 'hunkwise-sandbox-'));
       try {

@@ -38,7 +38,7 @@ interface World {
   sandbox: Sandbox;
   /** Every byte (and link) under a folder, for before/after comparisons. */
   snapshot(folder: string): string;
-  run(command: string, network?: boolean): Promise<{ code: number | null; out: string }>;
+  run(command: string, network?: boolean, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }>;
 }
 
 function world(files: Record<string, string> = {}): World {
@@ -69,10 +69,10 @@ function world(files: Record<string, string> = {}): World {
     worktree,
     sandbox,
     snapshot: (folder) => snapshot(folder),
-    run: async (command, network = false) => {
+    run: async (command, network = false, env = {}) => {
       const wrapped = await sandbox.wrap(['sh', '-c', command], network);
       try {
-        return await runAsync(wrapped.file, wrapped.args, repo.env);
+        return await runAsync(wrapped.file, wrapped.args, { ...repo.env, ...env });
       } finally {
         wrapped.cleanup();
       }
@@ -125,6 +125,13 @@ describe('the command sandbox (bubblewrap)', () => {
     expect(existsSync(outside)).toBe(false);
     expect(w.repo.read('src/app.ts')).toBe('export const app = 1;\n');
     expect(result.out).toMatch(/Read-only file system/);
+  });
+
+  it('gives temporary files its own /tmp, wherever the user\'s TMPDIR points', async () => {
+    const w = world();
+    const result = await w.run('mktemp; echo "$TMPDIR ${TMP:-no TMP}"', false, { TMPDIR: join(w.repo.home, 'tmp'), TMP: join(w.repo.home, 'tmp') });
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^\/tmp\/tmp\.\w+\n\/tmp no TMP\n$/);
   });
 
   it('keeps the user\'s branches, stash, config, hooks and refs as they were, whatever git the command runs', async () => {
