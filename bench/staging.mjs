@@ -73,6 +73,7 @@ export async function figures() {
       permissions: new Permissions([]),
       emit: (event) => events.push(event),
       transcript: () => '[user]\nbench staging',
+      usage: () => undefined,
     };
     let step = 0;
     /**
