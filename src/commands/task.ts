@@ -100,9 +100,18 @@ export async function taskCommand(instruction: string | undefined, options: Task
 
   const { createLanguageServers } = await import('../lsp/registry.js');
   const env = taskEnvironment(session.config);
+  const permissions = new Permissions(session.config.permissions);
+  // What the sandbox has to say waits for the task's header.
+  const held: string[] = [];
+  let tell = (message: string): void => void held.push(message);
+  const sandbox = taskSandbox(session, permissions, env, (message) => tell(message));
   const servers = createLanguageServers({
     root: task.worktree,
     env,
+    confine: async (argv) => {
+      const wrapped = await sandbox.wrap(argv, false);
+      return wrapped && { argv: [wrapped.file, ...wrapped.args], cleanup: wrapped.cleanup };
+    },
     overrides: session.config.lsp,
     onNotice: (message) => view({ type: 'notice', message }),
   });
@@ -132,9 +141,8 @@ export async function taskCommand(instruction: string | undefined, options: Task
     numCtx: session.numCtx,
     resumed: session.resumed,
   });
-  for (const message of session.notices) view({ type: 'notice', message });
-  const permissions = new Permissions(session.config.permissions);
-  const sandbox = taskSandbox(session, permissions, env, (message) => view({ type: 'notice', message }));
+  tell = (message) => view({ type: 'notice', message });
+  for (const message of [...session.notices, ...held]) tell(message);
   session.worktree.ready.then(() => sandbox.warm()).catch(() => {}); // the first command learns what it needs itself
   if (task.toolProtocol === 'text') {
     view({ type: 'notice', message: `${provider.model} does not call tools natively: its tools are described in the prompt.` });

@@ -1,5 +1,5 @@
 import type { LspTimeouts, StartedLanguageClient } from './client-options.js';
-import { findServer, findServerRoot, installHintOf, languageOf, type LspOverrides } from './servers.js';
+import { findServer, findServerRoot, installHintOf, languageOf, type LspOverrides, type ServerSpec } from './servers.js';
 import type { LanguageClient } from './types.js';
 
 export interface LanguageServersOptions {
@@ -12,6 +12,11 @@ export interface LanguageServersOptions {
   timeouts?: LspTimeouts;
   /** The servers' environment: the task's clean one, without provider keys and secret-looking variables. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Runs a server that runs the project's code in the command sandbox: its command line wrapped,
+   * and what to do once it is stopped for good. Undefined where no sandbox runs.
+   */
+  confine?: (argv: string[]) => Promise<{ argv: string[]; cleanup: () => void } | undefined>;
 }
 
 export interface LanguageServers {
@@ -43,9 +48,11 @@ export function createLanguageServers(options: LanguageServersOptions): Language
     }
   };
 
+  const cleanups: (() => void)[] = [];
   async function start(language: string, path: string): Promise<StartedLanguageClient | undefined> {
     if (options.overrides?.[language] === false) return undefined;
-    const spec = await findServer(language, options.overrides, options.root);
+    const found = await findServer(language, options.overrides, options.root);
+    const spec = found?.runsProjectCode ? await confined(found) : found;
     if (!spec) {
       const configured = options.overrides?.[language];
       const hint = configured
@@ -87,6 +94,15 @@ export function createLanguageServers(options: LanguageServersOptions): Language
     }
   }
 
+  /** The spec with its command line in the sandbox, when one runs; its private folder kept to the end. */
+  async function confined(spec: ServerSpec): Promise<ServerSpec> {
+    const wrapped = await options.confine?.([spec.command, ...spec.args]);
+    if (!wrapped) return spec;
+    cleanups.push(wrapped.cleanup);
+    const [command = spec.command, ...args] = wrapped.argv;
+    return { ...spec, command, args };
+  }
+
   return {
     async forPath(path) {
       const language = languageOf(path, options.overrides);
@@ -104,6 +120,7 @@ export function createLanguageServers(options: LanguageServersOptions): Language
       closed = true;
       await Promise.allSettled(starts.values());
       await Promise.allSettled(clients.map((client) => client.shutdown()));
+      for (const cleanup of cleanups.splice(0)) cleanup();
     },
   };
 }

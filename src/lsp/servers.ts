@@ -31,6 +31,12 @@ export interface ServerSpec {
   readyLog?: RegExp;
   /** What to tell the user when it cannot start. */
   installHint: string;
+  /**
+   * The server runs the project's code: rust-analyzer builds and runs build scripts and procedural
+   * macros; a program inside the repository is the project's code itself. Such a server runs in
+   * the command sandbox.
+   */
+  runsProjectCode?: boolean;
 }
 
 /** A command found, with what goes before the server's own args (a script, when run by node). */
@@ -137,6 +143,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
     rootMarkers: ['Cargo.toml'],
     installHint: `Install rust-analyzer (rustup component add rust-analyzer), ${configHint('rust')}.`,
     locate: onPath('rust-analyzer'),
+    runsProjectCode: true,
   },
   cpp: {
     language: 'cpp',
@@ -186,6 +193,7 @@ export async function findServer(language: string, overrides?: LspOverrides, roo
       args: override.args ?? builtin?.args ?? [],
       extensions: (override.extensions ?? builtin?.extensions ?? []).map(normalizeExt),
       rootMarkers: override.rootMarkers ?? builtin?.rootMarkers ?? [],
+      runsProjectCode: builtin?.runsProjectCode === true || (root !== undefined && isInside(command, root)),
     };
   }
   if (!builtin) return undefined;
@@ -194,6 +202,11 @@ export async function findServer(language: string, overrides?: LspOverrides, roo
   const { locate: _, ...rest } = builtin;
   return { ...rest, command: located.command, args: [...located.prefix, ...builtin.args] };
 }
+
+const isInside = (path: string, folder: string): boolean => {
+  const rel = relative(resolve(folder), resolve(path));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+};
 
 /**
  * The folder to start a server on for `file`: the nearest one from the file up to `root` holding a

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN, runAgent } from '../helpers/agent.js';
@@ -133,6 +134,42 @@ describe('an approved command in the sandbox', () => {
 let withoutBwrap: string | undefined;
 afterAll(() => {
   if (withoutBwrap) rmSync(withoutBwrap, { recursive: true, force: true });
+});
+
+describe('a language server that runs the project\'s code', () => {
+  it('runs in the sandbox: no credential, no secret variable, no write outside the worktree', async () => {
+    const server = fileURLToPath(new URL('../fixtures/fake-lsp-server.mjs', import.meta.url));
+    // A server program of the repository's own, as a user's config may name one: it looks around, then serves.
+    const script = [
+      '#!/bin/sh',
+      `{ env; cat "$HOME/.ssh/id_rsa"; touch "$HOME/pwned" && echo wrote the home; } > "$(dirname "$0")/../lsp-saw.txt" 2>&1`,
+      `exec node ${server}`,
+      '',
+    ].join('\n');
+    const task = await runScriptedTask(
+      { 'tools/lsp.sh': script, 'src/a.ts': 'Greeting\n' },
+      [{ toolCalls: [{ name: 'find_symbol', arguments: { name: 'Greeting', path: 'src/a.ts' } }] }, { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }],
+      {
+        under: OUTSIDE_TMP,
+        env: { OPENAI_API_KEY: OPENAI_KEY },
+        config: { lsp: { typescript: { command: 'tools/lsp.sh' } } },
+        prepare: (repo) => {
+          chmodSync(join(repo.root, 'tools', 'lsp.sh'), 0o755);
+          repo.git('add', 'tools/lsp.sh');
+          repo.git('commit', '-q', '-m', 'executable');
+          prepare(repo);
+        },
+      },
+    );
+    // It started and answered (the fake offers document symbols only, not the definitions find_symbol needs).
+    expect(task.results[0]).toBe('find_symbol failed: The typescript language server does not offer definitions. Use grep and read_file instead.');
+    const saw = readFileSync(join(task.task.worktree, 'lsp-saw.txt'), 'utf8');
+    expect(saw).toContain(`HOME=${task.repo.home}`);
+    for (const secret of SECRETS) expect(saw, secret).not.toContain(secret);
+    expect(saw).toMatch(/Read-only file system/);
+    expect(saw).not.toContain('wrote the home');
+    expect(existsSync(join(task.repo.home, 'pwned'))).toBe(false);
+  });
 });
 
 /** A PATH that has everything of this one but bubblewrap: links to each program, in a folder of the test's. */
