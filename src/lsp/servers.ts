@@ -115,7 +115,12 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
     extensions: ['ts', 'tsx', 'mts', 'cts', 'js', 'jsx', 'mjs', 'cjs'],
     rootMarkers: ['tsconfig.json', 'jsconfig.json', 'package.json'],
     // Rename the re-exports and aliased imports too, rather than keeping the old name as an alias.
-    settings: { 'js/ts': { preferences: { useAliasesForRenames: false } } },
+    // No automatic type acquisition: it runs npm install from the registry into ~/.cache/typescript,
+    // unconfined, and a task contacts no host other than its model's (SPEC section 6).
+    settings: {
+      'js/ts': { preferences: { useAliasesForRenames: false }, tsserver: { automaticTypeAcquisition: { enabled: false } } },
+      typescript: { disableAutomaticTypeAcquisition: true },
+    },
     installHint: `hunkwise's own typescript package is missing: reinstall hunkwise (npm install -g hunkwise), ${configHint('typescript')}.`,
     locate: locateTypeScript,
   },

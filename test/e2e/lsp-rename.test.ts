@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeTurn } from '../fake-ollama/server.js';
@@ -91,5 +92,18 @@ describe('rename_symbol through TypeScript 7', () => {
     expect(results[2]).toMatch(/^Step 1 committed/);
     expect(repo.git('show', `${task.branch}:src/config.ts`)).toContain('export function readSettings(');
     expect(repo.git('show', `${task.branch}:src/app.ts`)).toContain('const parseConfig = (input: string)');
+  });
+
+  it('lets the TypeScript server fetch no type packages (automatic type acquisition is off)', async () => {
+    const { repo } = await runScriptedTask(
+      {
+        'package.json': '{ "name": "app", "dependencies": { "express": "^4.0.0", "lodash": "^4.0.0" } }\n',
+        'src/app.js': "const express = require('express');\nconst _ = require('lodash');\nexport const app = express();\n",
+      },
+      [{ toolCalls: [{ name: 'find_symbol', arguments: { name: 'app', path: 'src/app.js' } }] }, { toolCalls: [{ name: 'finish', arguments: { summary: 'looked' } }] }],
+    );
+    // ATA would run npm install of types-registry and @types/* into ~/.cache/typescript, from the registry.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(existsSync(join(repo.home, '.cache', 'typescript'))).toBe(false);
   });
 });
