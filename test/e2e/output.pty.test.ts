@@ -99,6 +99,8 @@ async function atTerminal(args: string[], extra: NodeJS.ProcessEnv = {}): Promis
   const pty = spawnPty(process.execPath, [AGENT_BIN, ...args], { cwd: repo.root, env: { ...env, ...extra } });
   try {
     expect((await pty.exited).exitCode).toBe(0);
+    // The last output may come after the exit: read the screen once it has been written.
+    await pty.waitFor(/\S/);
     return { screen: pty.screen(), output: pty.output(), pager: existsSync(pagerLog) ? readFileSync(pagerLog, 'utf8') : '' };
   } finally {
     pty.kill('SIGKILL');

@@ -24,7 +24,10 @@ describe('the server table', () => {
     const ts = await findServer('typescript');
     expect(ts?.command).toMatch(/typescript-[a-z0-9]+-[a-z0-9]+\/lib\/tsc(\.exe)?$/);
     expect(ts?.args).toEqual(['--lsp', '--stdio']);
-    expect(ts?.settings).toEqual({ 'js/ts': { preferences: { useAliasesForRenames: false } } });
+    expect(ts?.settings).toEqual({
+      'js/ts': { preferences: { useAliasesForRenames: false }, tsserver: { automaticTypeAcquisition: { enabled: false } } },
+      typescript: { disableAutomaticTypeAcquisition: true },
+    });
     const py = await findServer('python');
     expect(py?.args.at(-1)).toBe('--stdio');
     expect(py?.rootMarkers).toContain('pyproject.toml');
