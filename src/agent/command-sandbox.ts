@@ -24,8 +24,6 @@ export interface TaskSandboxOptions {
   env: NodeJS.ProcessEnv;
   /** Told once when no sandbox can run. */
   notice: (message: string) => void;
-  /** For tests and doctor: how the sandbox is found (default: PATH, one bwrap run). */
-  probe?: () => Promise<SandboxSupport>;
 }
 
 export interface TaskSandbox {
@@ -41,7 +39,7 @@ export interface TaskSandbox {
 export function createTaskSandbox(options: TaskSandboxOptions): TaskSandbox {
   let support: Promise<SandboxSupport> | undefined;
   const found = (): Promise<SandboxSupport> => {
-    support ??= (options.probe ?? probeSandbox)().then((answer) => {
+    support ??= probeSandbox().then((answer) => {
       if (!answer.ok) options.notice(unavailableNotice(answer));
       return answer;
     });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { probeSandbox, type SandboxSupport } from '../sandbox/support.js';
+import { probeSandbox } from '../sandbox/support.js';
 import { type Check, ok, warn } from './check.js';
 
 /**
@@ -7,7 +7,7 @@ import { type Check, ok, warn } from './check.js';
  * with the namespaces a command gets (one bwrap run). Without it hunkwise works, with less: every
  * command is asked, and runs unconfined.
  */
-export async function sandboxCheck(enabled: boolean, probe: () => Promise<SandboxSupport> = probeSandbox): Promise<Check> {
+export async function sandboxCheck(enabled: boolean): Promise<Check> {
   if (!enabled) {
     return warn(
       'sandbox',
@@ -15,7 +15,7 @@ export async function sandboxCheck(enabled: boolean, probe: () => Promise<Sandbo
       'Remove "enabled": false from "sandbox" in your config to confine commands again.',
     );
   }
-  const support = await probe();
+  const support = await probeSandbox();
   if (!support.ok) return warn('sandbox', `${support.why}; every command is asked, and runs unconfined`, support.fix);
   const version = await bwrapVersion(support.bwrap);
   return ok('sandbox', `${version}: commands write only in the task's worktree, see no credentials, and have no network unless you allow it`);
