@@ -76,6 +76,7 @@ function buildProgram(): Command {
   program
     .command('prune')
     .description('remove worktrees and state of merged and aborted tasks, and worktrees deleted by hand')
+    .option('--force', 'also remove worktrees that hold changes no step has')
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/prune.js')).pruneCommand(options));
 

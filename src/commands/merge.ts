@@ -2,6 +2,7 @@ import { findTask } from '../git/find-task.js';
 import { changedPaths } from '../git/read-files.js';
 import { type MergeMode, mergeTask } from '../git/merge.js';
 import { openRepo } from '../git/repo.js';
+import { whileLocked } from '../git/task-lock.js';
 import { saveTask } from '../git/task-store.js';
 import { removeTaskWorktree } from '../git/worktree.js';
 import { AgentError } from '../errors.js';
@@ -20,9 +21,12 @@ export async function mergeCommand(query: string, options: MergeOptions): Promis
     throw new AgentError(`Task ${task.id} is already ${task.status}.`, { kind: 'usage' });
   }
   const mode: MergeMode = options.squash ? 'squash' : options.ffOnly ? 'ff-only' : 'no-ff';
-  const result = await mergeTask(repo, task, mode);
-  task.status = 'merged';
-  saveTask(repo.commonDir, task);
+  const result = await whileLocked(repo.commonDir, task, `run agent merge ${task.id} again`, async (current) => {
+    const merged = await mergeTask(repo, current, mode);
+    saveTask(repo.commonDir, { ...current, status: 'merged' });
+    return merged;
+  });
+  if (result.hookOutput) process.stderr.write(result.hookOutput);
   let worktree = 'removed';
   if (existsSync(task.worktree)) {
     const leftovers = await changedPaths(task.worktree);
@@ -34,7 +38,8 @@ export async function mergeCommand(query: string, options: MergeOptions): Promis
     worktree = 'was already deleted by hand';
   }
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ task: task.id, branch: task.branch, ...result, worktree })}\n`);
+    const { hookOutput: _shown, ...merged } = result;
+    process.stdout.write(`${JSON.stringify({ task: task.id, branch: task.branch, ...merged, worktree })}\n`);
     return;
   }
   process.stdout.write(

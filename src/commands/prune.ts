@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../git/exec.js';
+import { changedPaths } from '../git/read-files.js';
 import { openRepo } from '../git/repo.js';
 import { loadTasks, taskDir } from '../git/task-store.js';
 import { removeTaskWorktree, worktreeExists } from '../git/worktree.js';
@@ -11,16 +12,19 @@ export interface PruneReport {
   clearedState: string[];
   /** Open tasks whose worktree was deleted by hand: `agent task --resume` makes it again. */
   missingWorktrees: { id: string; branch: string; worktree: string }[];
+  /** Worktrees of finished tasks kept because they hold changes no step has (removed with --force). */
+  keptWorktrees: { id: string; worktree: string; changes: string[] }[];
 }
 
 /**
  * Removes what finished tasks no longer need: their worktrees and their conversation files (the
- * audit log is in git and stays). Worktrees deleted by hand are forgotten by git.
+ * audit log is in git and stays). Worktrees deleted by hand are forgotten by git. A worktree with
+ * changes no step holds (made by hand, or by a command after the last step) is kept unless `force`.
  */
-export async function pruneTasks(cwd: string): Promise<PruneReport> {
+export async function pruneTasks(cwd: string, force = false): Promise<PruneReport> {
   const repo = await openRepo(cwd);
   await git(['worktree', 'prune'], { cwd: repo.root });
-  const report: PruneReport = { removedWorktrees: [], clearedState: [], missingWorktrees: [] };
+  const report: PruneReport = { removedWorktrees: [], clearedState: [], missingWorktrees: [], keptWorktrees: [] };
   for (const task of loadTasks(repo.commonDir)) {
     const done = task.status === 'merged' || task.status === 'aborted';
     if (!done) {
@@ -30,6 +34,11 @@ export async function pruneTasks(cwd: string): Promise<PruneReport> {
       continue;
     }
     if (existsSync(task.worktree)) {
+      const changes = force ? [] : await changedPaths(task.worktree);
+      if (changes.length) {
+        report.keptWorktrees.push({ id: task.id, worktree: task.worktree, changes });
+        continue;
+      }
       await removeTaskWorktree(repo, task.worktree);
       report.removedWorktrees.push(task.worktree);
     }
@@ -43,8 +52,8 @@ export async function pruneTasks(cwd: string): Promise<PruneReport> {
   return report;
 }
 
-export async function pruneCommand(options: { json?: boolean }): Promise<void> {
-  const report = await pruneTasks(process.cwd());
+export async function pruneCommand(options: { json?: boolean; force?: boolean }): Promise<void> {
+  const report = await pruneTasks(process.cwd(), options.force);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
@@ -53,6 +62,10 @@ export async function pruneCommand(options: { json?: boolean }): Promise<void> {
     ...report.removedWorktrees.map((path) => `removed worktree ${path}`),
     ...report.clearedState.map((id) => `cleared the conversation of finished task ${id}`),
     ...report.missingWorktrees.map(missingWorktreeNote),
+    ...report.keptWorktrees.map(
+      (kept) =>
+        `kept the worktree of task ${kept.id} (${kept.worktree}): it has changes no step holds (${kept.changes.join(', ')}); copy what you need, then agent prune --force removes it`,
+    ),
   ];
   process.stdout.write(`${lines.length ? lines.join('\n') : 'Nothing to prune.'}\n`);
 }

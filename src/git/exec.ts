@@ -15,6 +15,13 @@ export interface GitOptions {
   /** Exit codes that are answers, not failures (e.g. 1 from `diff --quiet`). */
   okCodes?: number[];
   signal?: AbortSignal;
+  /**
+   * Runs the user's hooks. Off by default: hunkwise's own git processes (staging a step, its notes,
+   * its refs) are not the user's acts, and a hook (reference-transaction, post-index-change, from
+   * `core.hooksPath` or the repository) would run inside them and could fail them. Only the commit
+   * `agent merge` makes for the user runs them.
+   */
+  hooks?: boolean;
 }
 
 export interface GitResult {
@@ -63,10 +70,25 @@ let spawned = 0;
 /** How many git processes this process has started: benchmarks and tests count them. */
 export const gitProcessCount = (): number => spawned;
 
-export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+/**
+ * The environment of our git processes: no prompt, no other repository than the one named, no
+ * opportunistic index refresh (`git status` and `git diff` would rewrite the index file of a
+ * checkout they only look at), and, unless `hooks`, no hooks.
+ */
+export function gitEnv(extra: Record<string, string> = {}, hooks = false): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
   for (const name of REDIRECTING) delete env[name];
+  if (!hooks) addConfig(env, 'core.hooksPath', process.platform === 'win32' ? 'NUL' : '/dev/null');
   return { ...env, ...extra };
+}
+
+/** Adds a `-c name=value` through the environment (GIT_CONFIG_COUNT), after any the user set. */
+function addConfig(env: NodeJS.ProcessEnv, name: string, value: string): void {
+  const count = Number(env.GIT_CONFIG_COUNT ?? 0);
+  const at = Number.isInteger(count) && count > 0 ? count : 0;
+  env[`GIT_CONFIG_KEY_${at}`] = name;
+  env[`GIT_CONFIG_VALUE_${at}`] = value;
+  env.GIT_CONFIG_COUNT = String(at + 1);
 }
 
 export async function git(args: string[], options: GitOptions): Promise<GitResult> {
@@ -83,7 +105,7 @@ export function gitBytes(
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd: options.cwd,
-      env: gitEnv(options.env),
+      env: gitEnv(options.env, options.hooks),
       stdio: ['pipe', 'pipe', 'pipe'],
       signal: options.signal,
     });

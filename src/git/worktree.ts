@@ -8,8 +8,8 @@ import { lexists } from '../lexists.js';
 /**
  * A task's worktree: a checkout of its branch outside the user's working tree. Our git commands
  * in it turn off end-of-line conversion so that the bytes in the worktree are the bytes of the
- * blobs whatever `core.autocrlf` the user set (CRLF files stay CRLF, LF files stay LF), and run no
- * hooks (the worktree is the agent's scratch space, not the user's act).
+ * blobs whatever `core.autocrlf` the user set (CRLF files stay CRLF, LF files stay LF). Like every git
+ * process of ours they run no hooks (exec.ts): the worktree is the agent's scratch space, not the user's act.
  */
 /**
  * A task's worktree that is made when there is time for it: a new task starts making it once its
@@ -24,8 +24,6 @@ export interface TaskWorktree {
 
 export const WORKTREE_CONFIG = ['-c', 'core.autocrlf=false', '-c', 'core.eol=lf', '-c', 'core.safecrlf=false'];
 
-const NO_HOOKS = ['-c', `core.hooksPath=${process.platform === 'win32' ? 'NUL' : '/dev/null'}`];
-
 /** Folders the project needs but git ignores: shared with the task so its tools and tests run. */
 const DEPENDENCY_FOLDERS = new Set(['node_modules', '.venv', 'venv', 'vendor']);
 
@@ -33,7 +31,7 @@ const DEPENDENCY_FOLDERS = new Set(['node_modules', '.venv', 'venv', 'vendor']);
 export async function addTaskWorktree(repo: Repo, path: string, branch: string, startAt?: string): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
   const target = startAt ? ['-b', branch, path, startAt] : [path, branch];
-  await git([...WORKTREE_CONFIG, ...NO_HOOKS, 'worktree', 'add', '--quiet', ...target], {
+  await git([...WORKTREE_CONFIG, 'worktree', 'add', '--quiet', ...target], {
     cwd: repo.root,
   });
 }

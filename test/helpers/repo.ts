@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
@@ -64,8 +64,9 @@ export function makeRepo(files: Record<string, string | Buffer>, options: { comm
 }
 
 /**
- * Everything of the user's checkout a task must never touch: every byte of the working tree, the
- * index file, HEAD, the user's own refs and the stash with its reflog.
+ * Everything of the user's checkout a task must never touch: every byte of the working tree with
+ * each file's inode and modification time (a file rewritten with the same bytes was still
+ * touched), the index file, HEAD, the user's own refs and the stash with its reflog.
  */
 export function snapshotCheckout(repo: TestRepo): string {
   const files: string[] = [];
@@ -75,7 +76,10 @@ export function snapshotCheckout(repo: TestRepo): string {
       if (entry.name === '.git' && dir === repo.root) continue;
       if (entry.isSymbolicLink()) files.push(`${relative(repo.root, abs)} -> ${readlinkSync(abs)}`);
       else if (entry.isDirectory()) walk(abs);
-      else files.push(`${relative(repo.root, abs)} ${readFileSync(abs).toString('base64')}`);
+      else {
+        const { ino, mtimeNs } = statSync(abs, { bigint: true });
+        files.push(`${relative(repo.root, abs)} ${ino} ${mtimeNs} ${readFileSync(abs).toString('base64')}`);
+      }
     }
   };
   walk(repo.root);
@@ -95,6 +99,7 @@ export function snapshotCheckout(repo: TestRepo): string {
     files,
     index: readOr(join(gitDir, 'index')),
     head: readOr(join(gitDir, 'HEAD')),
+    operations: ['MERGE_HEAD', 'MERGE_MSG', 'SQUASH_MSG', 'ORIG_HEAD', 'AUTO_MERGE'].map((name) => readOr(join(gitDir, name))),
     userRefs,
     stash: repo.git('stash', 'list', '--format=%H %gs'),
     stashLog: readOr(join(gitDir, 'logs', 'refs', 'stash')),
