@@ -82,3 +82,25 @@ function symlinkEscape(root: string, abs: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The path relative to `root` that `rel` really names once the symlinks inside the root on its
+ * way are followed (`lib/x.ts` with `lib -> src` is `src/x.ts`); `rel` when none is. For a path
+ * resolveInside accepted: it does not leave the root.
+ */
+export function realRelative(root: string, rel: string): string {
+  const parts = rel.split('/');
+  for (let depth = parts.length; depth > 0; depth--) {
+    const existing = path.join(root, ...parts.slice(0, depth));
+    if (!lexists(existing)) continue;
+    let real: string;
+    try {
+      real = realpathSync(existing);
+    } catch {
+      return rel;
+    }
+    const inside = path.relative(realpathSync(root), real).split(path.sep).join('/');
+    return [inside, ...parts.slice(depth)].filter((part) => part !== '').join('/') || '.';
+  }
+  return rel;
+}
+

@@ -2,10 +2,11 @@ import { faultPoint } from '../fault.js';
 import { type ApprovedFile, addNote, finishStep, prepareStep, restoreFromHead } from '../git/commit-step.js';
 import { gitOut } from '../git/exec.js';
 import { applyHunks, diffFile, type FileChange, type Hunk, splitHunk } from '../git/hunks.js';
+import { ignoredBy, isLfsPointer, pathShapes, shapeRefusal } from '../git/path-shapes.js';
 import { readFilesAt } from '../git/read-files.js';
 import { saveTask, type TaskRecord } from '../git/task-store.js';
 import { decodeText, isBinary } from '../git/text.js';
-import { type ModelUsage, stepCommitMessage } from '../git/trailers.js';
+import { gitMessageText, type ModelUsage, stepCommitMessage } from '../git/trailers.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import type { Locality } from '../model/types.js';
 import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, emptyDelta, openDiagnosticsView } from './diagnostics-view.js';
@@ -44,28 +45,9 @@ export interface StepContext {
 
 export async function proposeStep(ctx: StepContext, proposal: Proposal, explanation: string): Promise<ProposalOutcome> {
   const worktree = ctx.task.worktree;
-  const paths = proposal.files.map((file) => file.path);
-  const [head, parent] = await Promise.all([
-    readFilesAt(worktree, 'HEAD', paths),
-    gitOut(['rev-parse', 'HEAD'], { cwd: worktree }),
-  ]);
-  const changes: FileChange[] = [];
-  const remarks: string[] = [];
-  for (const file of proposal.files) {
-    const before = head.get(file.path) ?? null;
-    const oldText = before === null ? null : decodeText(before);
-    if (before !== null && (isBinary(before) || oldText === null)) {
-      remarks.push(`${file.path} is a binary or non-UTF-8 file: hunkwise does not edit it.`);
-      continue;
-    }
-    if (file.content?.includes('\0')) {
-      remarks.push(`${file.path}: the new content has NUL bytes (binary): hunkwise only writes text.`);
-      continue;
-    }
-    if (oldText === null && file.content === null) continue;
-    const change = diffFile(file.path, oldText, file.content);
-    if (change.hunks.length > 0) changes.push(change);
-  }
+  const { changes, remarks, parent, kept, ignored } = await readProposal(worktree, proposal);
+  // What hunkwise keeps as it is (a link, a submodule) was never written: nothing to restore there.
+  const paths = proposal.files.map((file) => file.path).filter((path) => !kept.has(path));
   if (changes.length === 0) {
     await restoreFromHead(worktree, paths);
     const unchanged = remarks.length ? '' : 'No change: the new content equals the current content of the file.';
@@ -75,7 +57,8 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   const view = await diagnosticsView(ctx, changes);
   const proposed = await view.compare(new Map(changes.map((c) => [c.path, c.kind === 'delete' ? null : c.newContent])));
   faultPoint('step:diagnosed');
-  const decisions = await decide(ctx, changes, notesFor(proposed, changes));
+  const notes = notesFor(proposed, changes);
+  const decisions = await decide(ctx, changes, (path) => [...(ignored.has(path) ? [ignoredNote(ignored.get(path) ?? '')] : []), ...notes(path)]);
   const approvedFiles: ApprovedFile[] = [];
   const refusals: Refusal[] = [];
   const edited: string[] = [];
@@ -132,7 +115,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
       },
       explanation,
     )),
-    note: await maskSecrets(`${ctx.transcript()}\n[step ${step} result]\n${outcome}\n`),
+    note: await maskSecrets(gitMessageText(`${ctx.transcript()}\n[step ${step} result]\n${outcome}\n`)),
     outcome,
     action: proposal.action,
     approved: approvedCount,
@@ -144,6 +127,59 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   const commit = await commitJournal(ctx, journal);
   return { content: outcome, commit };
 }
+
+/**
+ * The proposal's files as changes against the branch tip, and a remark for the model on each file
+ * hunkwise does not write: binary or non-UTF-8 files, Git LFS pointers, submodules and what is
+ * inside them, symbolic links and what is beyond them (`kept`: never written, so never restored).
+ * `ignored`: new files the repository ignores, with the rule that ignores them.
+ */
+async function readProposal(
+  worktree: string,
+  proposal: Proposal,
+): Promise<{ changes: FileChange[]; remarks: string[]; parent: string; kept: Set<string>; ignored: Map<string, string> }> {
+  const paths = proposal.files.map((file) => file.path);
+  const [head, parent, shapes] = await Promise.all([
+    readFilesAt(worktree, 'HEAD', paths),
+    gitOut(['rev-parse', 'HEAD'], { cwd: worktree }),
+    pathShapes(worktree, paths),
+  ]);
+  const changes: FileChange[] = [];
+  const remarks: string[] = [];
+  const kept = new Set<string>();
+  for (const file of proposal.files) {
+    const shape = shapes.get(file.path) ?? { kind: 'plain' };
+    const before = head.get(file.path) ?? null;
+    const refusal = shapeRefusal(file.path, shape, shape.kind === 'link' && shape.at === file.path && before ? before.toString('utf8') : undefined);
+    if (refusal) {
+      remarks.push(refusal);
+      kept.add(file.path);
+      continue;
+    }
+    const oldText = before === null ? null : decodeText(before);
+    if (before !== null && (isBinary(before) || oldText === null)) {
+      remarks.push(`${file.path} is a binary or non-UTF-8 file: hunkwise does not edit it.`);
+      continue;
+    }
+    if (oldText !== null && isLfsPointer(oldText)) {
+      remarks.push(`${file.path} is a Git LFS pointer (its content is stored by Git LFS): hunkwise does not edit it.`);
+      continue;
+    }
+    if (file.content?.includes('\0')) {
+      remarks.push(`${file.path}: the new content has NUL bytes (binary): hunkwise only writes text.`);
+      continue;
+    }
+    if (oldText === null && file.content === null) continue;
+    const change = diffFile(file.path, oldText, file.content);
+    if (change.hunks.length > 0) changes.push(change);
+  }
+  const ignored = await ignoredBy(worktree, changes.filter((c) => c.kind === 'create').map((c) => c.path));
+  for (const [path, rule] of ignored) remarks.push(`${path} is ignored by the repository (${rule}); a step commits it all the same.`);
+  return { changes, remarks, parent, kept, ignored };
+}
+
+const ignoredNote = (rule: string): string =>
+  `new file the repository ignores (${rule}): committed to the task branch all the same`;
 
 /**
  * Commits a journaled step, or completes one a kill interrupted: when the branch already holds

@@ -36,8 +36,6 @@ export interface PreparedStep {
   note: string;
 }
 
-const ZERO = '0000000000000000000000000000000000000000';
-
 /** Writes the approved files into the worktree and their blobs into the object database. */
 export async function prepareStep(
   worktree: string,
@@ -62,18 +60,29 @@ export async function prepareStep(
     ? (
         await gitOut([...WORKTREE_CONFIG, 'hash-object', '-w', '--stdin-paths'], {
           cwd: worktree,
-          input: `${written.map((file) => file.path).join('\n')}\n`,
+          input: written.map((file) => `${stdinPath(file.path)}\n`).join(''),
         })
       ).split('\n')
     : [];
   const entries = files.map((file): IndexEntry => {
-    if (file.content === null) return { path: file.path, mode: '0', blob: ZERO };
+    // Any id of the repository's length (SHA-1 or SHA-256) removes the path; the parent's has it.
+    if (file.content === null) return { path: file.path, mode: '0', blob: '0'.repeat(step.parent.length) };
     const blob = blobs[written.indexOf(file)];
     if (!blob) throw new Error(`git hash-object gave no blob for ${file.path}`);
     const executable = (lstatSync(join(worktree, file.path)).mode & 0o111) !== 0;
     return { path: file.path, mode: executable ? '100755' : '100644', blob };
   });
   return { ...step, entries };
+}
+
+/**
+ * A path as `hash-object --stdin-paths` reads it, one per line: C-quoted when it holds a newline,
+ * a backslash or a leading double quote (which git would take for quoting), as is otherwise.
+ */
+function stdinPath(path: string): string {
+  if (!/[\n\\]|^"/.test(path)) return path;
+  const escapes: Record<string, string> = { '\n': '\\n', '\\': '\\\\', '"': '\\"', '\t': '\\t', '\r': '\\r' };
+  return `"${path.replace(/[\n\\"\t\r]/g, (c) => escapes[c] ?? c)}"`;
 }
 
 /** The permission bits of an existing file (kept when it is replaced), undefined for a new one. */
@@ -114,12 +123,14 @@ export async function addNote(cwd: string, commit: string, note: string): Promis
 /** Restores files of the worktree to the branch tip: used when a kill left a step half written. */
 export async function restoreFromHead(worktree: string, paths: string[]): Promise<void> {
   if (paths.length === 0) return;
-  await git([...WORKTREE_CONFIG, 'reset', '-q', 'HEAD', '--', ...paths], { cwd: worktree, okCodes: [1] });
-  const tracked = await gitOut(['ls-tree', '-z', '--name-only', 'HEAD', '--', ...paths], { cwd: worktree });
+  // Paths, not patterns: a file named `*.ts` is that file alone.
+  const env = { GIT_LITERAL_PATHSPECS: '1' };
+  await git([...WORKTREE_CONFIG, 'reset', '-q', 'HEAD', '--', ...paths], { cwd: worktree, env, okCodes: [1] });
+  const tracked = await gitOut(['ls-tree', '-z', '--name-only', 'HEAD', '--', ...paths], { cwd: worktree, env });
   const inHead = new Set(tracked.split('\0').filter(Boolean));
   for (const path of paths) if (!inHead.has(path)) rmSync(join(worktree, path), { force: true });
   if (inHead.size > 0) {
-    await git([...WORKTREE_CONFIG, 'checkout', '-q', 'HEAD', '--', ...inHead], { cwd: worktree });
+    await git([...WORKTREE_CONFIG, 'checkout', '-q', 'HEAD', '--', ...inHead], { cwd: worktree, env });
   }
 }
 

@@ -6,6 +6,7 @@ import { git, gitOut } from './exec.js';
 import { findInTheWay, inTheWayError, mergeWrites, nothingInTheWay } from './merge-check.js';
 import { type Repo, requireNoOperation } from './repo.js';
 import type { TaskRecord } from './task-store.js';
+import { gitMessageText } from './trailers.js';
 
 export type MergeMode = 'no-ff' | 'squash' | 'ff-only';
 
@@ -152,7 +153,7 @@ async function commitMerge(
   plan: MergePlan,
   scratch: string,
 ): Promise<{ commit: string; output: string }> {
-  const subject = `Merge task ${task.id}: ${task.instruction.split('\n', 1)[0]?.slice(0, 60)}`;
+  const subject = gitMessageText(`Merge task ${task.id}: ${task.instruction.split('\n', 1)[0]?.slice(0, 60)}`);
   let message: string;
   if (plan.mode === 'squash') {
     const log = await gitOut(['log', '--reverse', '--format=- %s', `${task.base.commit}..${plan.tip}`], { cwd: repo.root });

@@ -8,12 +8,20 @@ import { WORKTREE_CONFIG } from './worktree.js';
 export async function readFilesAt(cwd: string, rev: string, paths: string[]): Promise<Map<string, Buffer | null>> {
   const files = new Map<string, Buffer | null>();
   if (paths.length === 0) return files;
-  const { stdout } = await gitBytes(['cat-file', '--batch'], {
+  // NUL-separated names: a path may hold a newline.
+  const { stdout } = await gitBytes(['cat-file', '--batch', '-z'], {
     cwd,
-    input: paths.map((path) => `${rev}:${path}\n`).join(''),
+    input: paths.map((path) => `${rev}:${path}\0`).join(''),
   });
   let at = 0;
   for (const path of paths) {
+    // A missing one is echoed back, newlines and all, before " missing".
+    const missing = Buffer.from(`${rev}:${path} missing\n`);
+    if (stdout.subarray(at, at + missing.length).equals(missing)) {
+      files.set(path, null);
+      at += missing.length;
+      continue;
+    }
     const end = stdout.indexOf(0x0a, at);
     const header = stdout.subarray(at, end).toString('utf8');
     at = end + 1;

@@ -32,12 +32,24 @@ export const addUsage = (a: ModelUsage | undefined, b: ModelUsage): ModelUsage =
 
 const oneLine = (value: string): string => value.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
+/** Control characters but tab and newline: C0, DEL and C1. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from the model (or anyone) made fit for a commit message or a note: git refuses a NUL in a
+ * message ("a NUL byte in commit log message not allowed"), and an escape sequence would act on
+ * the terminal of whoever runs `git log`. Each control character but tab and newline is written
+ * out as `\xNN`.
+ */
+export const gitMessageText = (text: string): string =>
+  text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 const clip = (value: string, max: number): string => (value.length > max ? `${value.slice(0, max - 1)}…` : value);
 
 export function stepCommitMessage(audit: StepAudit, explanation: string): string {
   const subject = clip(`agent step ${audit.step}: ${oneLine(audit.action)}`, 72);
   const body = explanation.trim() ? `${explanation.trim()}\n\n` : '';
-  return `${subject}\n\n${body}${[
+  return gitMessageText(`${subject}\n\n${body}${[
     `Agent-Task: ${audit.task}`,
     `Agent-Step: ${audit.step}`,
     `Agent-Model: ${audit.model}`,
@@ -45,7 +57,7 @@ export function stepCommitMessage(audit: StepAudit, explanation: string): string
     `Agent-Action: ${oneLine(audit.action)}`,
     `Agent-Hunks: ${audit.approved} approved, ${audit.refused} refused`,
     ...(audit.usage ? [`Agent-Usage: ${usageText(audit.usage)}`] : []),
-  ].join('\n')}\n`;
+  ].join('\n')}\n`);
 }
 
 const usageText = (u: ModelUsage): string =>
@@ -69,14 +81,14 @@ export interface TaskAudit {
 
 export function taskCommitMessage(audit: TaskAudit): string {
   const subject = clip(`agent task: ${oneLine(audit.instruction)}`, 72);
-  return `${subject}\n\n${audit.instruction.trim()}\n\n${[
+  return gitMessageText(`${subject}\n\n${audit.instruction.trim()}\n\n${[
     `Agent-Task: ${audit.task}`,
     'Agent-Step: 0',
     `Agent-Model: ${audit.model}`,
     `Agent-Locality: ${audit.locality}`,
     `Agent-Base: ${oneLine(audit.baseRef)} ${audit.baseCommit}`,
     'Agent-Action: task',
-  ].join('\n')}\n`;
+  ].join('\n')}\n`);
 }
 
 /** A commit of a task branch as `git log` gives it, trailers parsed. */

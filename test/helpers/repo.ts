@@ -20,7 +20,10 @@ export interface TestRepo {
  * the test's own temporary folder and names a git identity. `under` puts it elsewhere than the
  * system's temporary folder: a sandboxed command has a /tmp of its own, which would hide it anyway.
  */
-export function makeRepo(files: Record<string, string | Buffer>, options: { commit?: boolean; under?: string } = {}): TestRepo {
+export function makeRepo(
+  files: Record<string, string | Buffer>,
+  options: { commit?: boolean; under?: string; objectFormat?: 'sha1' | 'sha256' } = {},
+): TestRepo {
   const base = realpathSync(mkdtempSync(join(options.under ?? tmpdir(), 'hunkwise-test-')));
   const root = join(base, 'repo');
   const home = join(base, 'home');
@@ -46,7 +49,7 @@ export function makeRepo(files: Record<string, string | Buffer>, options: { comm
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
   };
-  git('init', '-q', '-b', 'main');
+  git('init', '-q', '-b', 'main', `--object-format=${options.objectFormat ?? 'sha1'}`);
   for (const [path, content] of Object.entries(files)) write(path, content);
   if (options.commit !== false) {
     git('add', '-A');

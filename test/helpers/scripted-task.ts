@@ -29,6 +29,8 @@ export interface ScriptedOptions {
   under?: string;
   /** More environment for the agent (the user's shell variables, say). */
   env?: NodeJS.ProcessEnv;
+  /** The repository's hash: SHA-1 (git's default) or SHA-256. */
+  objectFormat?: 'sha1' | 'sha256';
 }
 
 /**
@@ -41,7 +43,7 @@ export async function runScriptedTask(
   options: ScriptedOptions = {},
 ): Promise<ScriptedTask> {
   const server = await startFakeOllama({ script, models: options.models });
-  const repo = makeRepo(files, { under: options.under });
+  const repo = makeRepo(files, { under: options.under, objectFormat: options.objectFormat });
   open.push({ repo, server });
   if (options.config) {
     mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });

@@ -1,6 +1,6 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { git } from '../../git/exec.js';
-import { resolveInside } from '../paths.js';
+import { realRelative, resolveInside } from '../paths.js';
 import type { ActionDecision, ActionRequest, ToolContext, ToolResult } from '../tool.js';
 import { similarity } from './match-text.js';
 
@@ -35,13 +35,18 @@ export function refusal(request: ActionRequest, decision: Extract<ActionDecision
  * A path confined to the worktree (see resolveInside), or the error result to return. Refused
  * first: a path longer than any file system takes (its error would echo it whole to the model),
  * and one holding a control or bidirectional-formatting character, which shows the user a name
- * other than the one written (`a\u202Etxt.js` reads as `asj.txt`) when they approve it.
+ * other than the one written (`a\u202Etxt.js` reads as `asj.txt`) when they approve it. A path
+ * through a symbolic link inside the worktree is the path of what the link leads to: that is what
+ * is read, asked about, checked against the rules and edited (a link stays a link), so that a
+ * link named `notes.md` to `.env` reads as `.env`, which the rules withhold.
  */
 export function confine(ctx: ToolContext, path: string): { abs: string; rel: string } | ToolResult {
   const unfit = unfitPath(path);
   if (unfit) return fail(unfit);
   const resolved = resolveInside(ctx.root, path);
-  return 'error' in resolved ? fail(resolved.error) : resolved;
+  if ('error' in resolved) return fail(resolved.error);
+  const real = realRelative(ctx.root, resolved.rel);
+  return real === resolved.rel ? resolved : { abs: join(ctx.root, real), rel: real };
 }
 
 /** PATH_MAX on Linux: no file system here takes a longer path. */
