@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
@@ -201,3 +201,34 @@ function userChanges(repo: TestRepo): Map<string, { ino: bigint; mtimeNs: bigint
   const changed = repo.git('diff', '--name-only').split('\n').filter(Boolean);
   return new Map(changed.map((path) => [path, statSync(join(repo.root, path), { bigint: true })]));
 }
+
+describe('undo, abort and prune around a task', () => {
+  it('undo and abort refuse while the task runs in another process, and name it', async () => {
+    const { repo, env, id, branch } = await taskIn(STATES[0] as UserState);
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    sleepers.push(sleeper);
+    writeFileSync(join(taskStateDir(repo, id), 'lock'), String(sleeper.pid));
+    const tip = repo.git('rev-parse', branch);
+    for (const verb of ['undo', 'abort']) {
+      const run = await runAgent([verb, id], { cwd: repo.root, env });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`Task ${id} is running in another process (pid ${sleeper.pid})`);
+      expect(run.stderr).toContain(`run agent ${verb} ${id} again`);
+    }
+    expect(repo.git('rev-parse', branch)).toBe(tip);
+  });
+
+  it('prune keeps a finished task worktree that holds changes no step has, unless --force', async () => {
+    const { repo, env, id } = await taskIn(STATES[0] as UserState);
+    const worktree = JSON.parse(readFileSync(join(taskStateDir(repo, id), 'task.json'), 'utf8')).worktree as string;
+    writeFileSync(join(worktree, 'scratch.txt'), 'notes of mine\n');
+    const merged = await runAgent(['merge', id], { cwd: repo.root, env });
+    expect(merged.stdout).toContain('Worktree kept: it has changes no step holds (scratch.txt)');
+    const kept = await runAgent(['prune'], { cwd: repo.root, env });
+    expect(kept.stdout).toContain(`kept the worktree of task ${id} (${worktree}): it has changes no step holds (scratch.txt)`);
+    expect(existsSync(join(worktree, 'scratch.txt'))).toBe(true);
+    const forced = await runAgent(['prune', '--force', '--json'], { cwd: repo.root, env });
+    expect(JSON.parse(forced.stdout).removedWorktrees).toEqual([worktree]);
+    expect(existsSync(worktree)).toBe(false);
+  });
+});
