@@ -106,7 +106,7 @@ export function inTheWayError(taskId: string, into: string, found: InTheWay): Ag
   const parts: string[] = [];
   const todo: string[] = [];
   if (found.staged.length) {
-    parts.push(`  staged changes (the merge would take them into its commit):\n${list(found.staged)}`);
+    parts.push(`  staged changes (a merge must not mix them into its commit):\n${list(found.staged)}`);
     todo.push('commit or stash the staged changes (git commit, or git stash)');
   }
   if (found.unstaged.length) {
