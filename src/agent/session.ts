@@ -117,8 +117,9 @@ function sameModel(a: Config, b: Config): boolean {
 
 /**
  * The config, with what the repository's config asks for beyond tightening applied only once the
- * person agreed to that content of the file: asked once (the answer is remembered), refused
- * without a terminal; either way the person is told what was left out.
+ * person agreed to that content of the file in this repository: asked once (the answer is
+ * remembered for this repository and content), refused without a terminal; either way the person
+ * is told what was left out.
  */
 async function settleConfig(root: string, request: SessionRequest): Promise<{ config: Config; notices: string[] }> {
   const flags = request.model ? { model: request.model } : {};
@@ -127,11 +128,11 @@ async function settleConfig(root: string, request: SessionRequest): Promise<{ co
   if (!untrusted) return { config, notices: [] };
   if (!untrusted.declined && request.trust) {
     const agreed = await request.trust(untrusted);
-    recordTrust(untrusted.hash, agreed ? 'yes' : 'no', untrusted.file);
+    recordTrust(untrusted, agreed ? 'yes' : 'no');
     if (agreed) return { config: loadConfig(root, flags), notices: [] };
   }
   const why = untrusted.declined
-    ? 'you said no to this content of the file earlier (a change to it asks again)'
+    ? 'you said no to this content of the file earlier in this repository (a change to it asks again)'
     : request.trust
       ? 'you said no'
       : 'there is no terminal to ask (run the task in a terminal to agree, or put them in your own config)';

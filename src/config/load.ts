@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 import type { PermissionRule } from '../permissions.js';
 import { userConfigDir } from './paths.js';
-import { contentHash, splitRepoLayer, trustAnswer, type UntrustedRepoConfig } from './trust.js';
+import { contentHash, repositoryOf, splitRepoLayer, trustAnswer, type UntrustedRepoConfig } from './trust.js';
 import { type ConfigLayer, type LspEntry, type ProviderConfig, validateConfig } from './validate.js';
 
 export interface Config {
@@ -92,9 +92,10 @@ function merge(into: Config, layer: ConfigLayer): Config {
  * Built-in defaults < user (`$XDG_CONFIG_HOME/hunkwise/config.json`) < repository
  * (`.hunkwise/config.json`) < environment (`OLLAMA_HOST`, `HUNKWISE_MODEL`) < flags. Every problem
  * of every file is reported at once. Of a repository's file, what would loosen permissions, name
- * a provider or name a program to run applies only once the user agreed to that content (see
- * trust.ts); until then it is left out and described in `untrusted`. A provider is never declared
- * local there: a cloned repository must not be able to send the code somewhere unnoticed.
+ * a provider or name a program to run applies only once the user agreed to that content in this
+ * repository (see trust.ts); until then it is left out and described in `untrusted`. A provider
+ * is never declared local there: a cloned repository must not be able to send the code somewhere
+ * unnoticed.
  */
 export function loadConfig(repoRoot: string | undefined, flags: ConfigLayer = {}, env = process.env): Config {
   const problems: string[] = [];
@@ -120,9 +121,12 @@ export function loadConfig(repoRoot: string | undefined, flags: ConfigLayer = {}
       delete layer.sandbox.passEnv;
     }
     const { tightening, wants } = splitRepoLayer(layer);
-    const hash = contentHash(text);
-    const answer = wants.length > 0 ? trustAnswer(hash, env) : undefined;
-    if (wants.length > 0 && answer !== 'yes') untrusted = { file, hash, wants, declined: answer === 'no' };
+    if (wants.length > 0) {
+      const repository = repositoryOf(repoRoot);
+      const hash = contentHash(text);
+      const answer = trustAnswer(repository, hash, env);
+      if (answer !== 'yes') untrusted = { file, repository, hash, wants, declined: answer === 'no' };
+    }
     config = merge(config, untrusted ? tightening : layer);
   }
   const fromEnv: ConfigLayer = {};

@@ -87,7 +87,9 @@ describe("a repository's own config, in a real terminal", () => {
     const ran = server.chatRequests()[2]?.messages.at(-1)?.content ?? '';
     expect(ran).toMatch(/^exit code 0 \(sandbox: no network\)\nv\d+\.\d+\.\d+/);
     const trust = JSON.parse(readFileSync(join(made.repo.home, '.local', 'state', 'hunkwise', 'trusted-configs.json'), 'utf8'));
-    expect(Object.values(trust).map((entry) => (entry as { answer: string }).answer).sort()).toEqual(['no', 'yes']);
+    expect(Object.keys(trust.repositories)).toEqual([join(made.repo.root, '.git')]);
+    const answers = Object.values(trust.repositories[join(made.repo.root, '.git')]);
+    expect(answers.map((entry) => (entry as { answer: string }).answer).sort()).toEqual(['no', 'yes']);
   });
 
   it('refuses what needs agreement without a terminal, and says so', async () => {
