@@ -66,8 +66,7 @@ export function repositoryOf(root: string): string {
     return result.status === 0 ? result.stdout : undefined;
   };
   const commonDir = run('rev-parse', '--git-common-dir')?.replace(/\n$/, '');
-  // -z came with git 2.36; before it a path with a newline is not matched (a repository of its own).
-  const listed = commonDir ? (run('worktree', 'list', '--porcelain', '-z')?.split('\0') ?? run('worktree', 'list', '--porcelain')?.split('\n')) : undefined;
+  const listed = commonDir ? run('worktree', 'list', '--porcelain', '-z')?.split('\0') : undefined;
   const worktrees = (listed ?? []).filter((field) => field.startsWith('worktree ')).map((field) => realOrAsIs(field.slice('worktree '.length)));
   return commonDir && worktrees.includes(checkout) ? realOrAsIs(resolve(root, commonDir)) : checkout;
 }

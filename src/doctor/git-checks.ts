@@ -23,9 +23,18 @@ export async function gitChecks(cwd: string): Promise<GitChecks> {
   return { checks: [version, identity, repository.check], repoRoot: repository.root };
 }
 
+/** The oldest git hunkwise works with: `merge-tree --write-tree` (2.38), `cat-file -z`, `hook run`. */
+const GIT_FLOOR = [2, 38];
+
 async function checkGitVersion(cwd: string): Promise<Check> {
   try {
-    return ok('git', (await git(['--version'], { cwd })).stdout.trim());
+    const said = (await git(['--version'], { cwd })).stdout.trim();
+    const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(said) ?? []).slice(1).map(Number);
+    const [floorMajor = 0, floorMinor = 0] = GIT_FLOOR;
+    if (major < floorMajor || (major === floorMajor && minor < floorMinor)) {
+      return fail('git', `${said}: hunkwise needs git ${GIT_FLOOR.join('.')} or newer (agent merge uses git merge-tree --write-tree).`, 'Install a newer git (apt install git from a current release, brew upgrade git, or https://git-scm.com/downloads).');
+    }
+    return ok('git', said);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     const detail = code === 'ENOENT' ? 'git was not found on PATH: hunkwise keeps every task in git.' : message;

@@ -162,10 +162,11 @@ function worktreeGitDir(worktree: string): string {
 
 /** Every checkout of the repository (`git worktree list`), the bare repository's folder left out. */
 async function userCheckouts(worktree: string): Promise<string[]> {
-  const { stdout } = await git(['worktree', 'list', '--porcelain'], { cwd: worktree });
+  // -z: a folder's name may hold a newline. Each line ends in NUL, each checkout in another.
+  const { stdout } = await git(['worktree', 'list', '--porcelain', '-z'], { cwd: worktree });
   const folders: string[] = [];
-  for (const block of stdout.split('\n\n')) {
-    const lines = block.split('\n');
+  for (const block of stdout.split('\0\0')) {
+    const lines = block.split('\0');
     const path = lines.find((line) => line.startsWith('worktree '))?.slice('worktree '.length);
     if (path && !lines.includes('bare')) folders.push(path);
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +76,18 @@ describe('agent doctor', () => {
       detail: `valid, but these settings wait for your agreement in ${join(repo.root, '.hunkwise', 'config.json')}, so they are not applied:\n  • permissions.run: allow every command without asking`,
       fix: 'Start a task in a terminal (agent task "...") to answer.',
     });
+  });
+
+  it('fails on a git older than 2.38, saying what it needs', async () => {
+    const server = open.add(await startFakeOllama());
+    const { repo, env } = setUp(server.url);
+    // git as an older release answers --version; every other call goes to the real git.
+    const bin = join(repo.home, 'old-git');
+    mkdirSync(bin);
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\n[ "$1" = --version ] && { echo 'git version 2.34.1'; exit 0; }\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const { checks } = await doctorJson(repo.root, { ...env, PATH: `${bin}:${env.PATH}` });
+    expect(byName(checks, 'git')).toMatchObject({ status: 'fail', detail: expect.stringContaining('git version 2.34.1: hunkwise needs git 2.38 or newer') });
   });
 
   it('with Ollama down, says to start it (ollama serve) and fails', async () => {
