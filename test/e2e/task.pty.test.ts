@@ -137,4 +137,28 @@ describe('agent task in a real terminal', () => {
     expect(told).toContain('The user edited before applying: numbers.txt hunk 2');
     expect(told).toMatch(/numbers\.txt hunk 1\/2 @@ -1,4 \+1,4 @@/);
   });
+
+  it('names a new file the repository ignores above its hunk', async () => {
+    const server = await startFakeOllama({
+      script: [
+        { toolCalls: [{ name: 'write_file', arguments: { path: 'config/settings.local', content: 'debug=true\n' } }] },
+        { toolCalls: [{ name: 'finish', arguments: { summary: 'ok' } }] },
+      ],
+    });
+    open.server = server;
+    const repo = makeRepo({ '.gitignore': 'node_modules\n*.local\n' });
+    open.repo = repo;
+    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'add local settings'], {
+      cwd: repo.root,
+      env: { ...repo.env, OLLAMA_HOST: server.url },
+      cols: 160,
+    });
+    open.pty = pty;
+    await pty.waitFor(/\(1\/1\) Stage addition \[y,n,a,d,e,r,q,\?\]\?$/m);
+    expect(pty.output()).toContain('new file the repository ignores (.gitignore:2: *.local): committed to the task branch all the same');
+    pty.type('y');
+    await pty.waitFor(/Follow-up instruction/);
+    pty.type('\r');
+    expect((await pty.exited).exitCode).toBe(0);
+  });
 });
