@@ -49,6 +49,23 @@ describe('a SHA-256 repository', () => {
     expect(existsSync(join(repo.root, 'b.txt'))).toBe(false);
     expect(repo.git('fsck', '--no-progress').trim()).toBe('');
   });
+
+  it('completes a deleting step killed half way on resume', async () => {
+    const { run, repo, task, server } = await runScriptedTask(
+      { 'a.txt': 'one\n', 'b.txt': 'bee\n' },
+      [call('run_command', { command: 'rm b.txt' }), FINISH],
+      { objectFormat: 'sha256', under: UNDER, env: { HUNKWISE_KILL_AT: 'step:staged' } },
+    );
+    expect(run.signal ?? run.code).not.toBe(0);
+    server.setScript([FINISH]);
+    const resumed = await runAgent(['task', '--resume', task.id, '--approve', 'all'], {
+      cwd: repo.root,
+      env: { ...repo.env, OLLAMA_HOST: server.url },
+    });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(repo.git('ls-tree', '-r', '--name-only', task.branch).trim()).toBe('a.txt');
+    expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Step,valueonly)', task.branch).trim()).toBe('1');
+  });
 });
 
 describe('file names with a newline, a tab, quotes and accents', () => {
