@@ -115,6 +115,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
   const calls: CallRunner = { options, record, window: () => setup.window, repeats: new RepeatWatch() };
 
   if (options.resumed) {
+    await repairWorktree(options);
     await finishInterruptedStep(options, stepContext, record);
     const leftover = await reviewLeftoverChanges(options, toolContext(''));
     answerInterruptedCommand(options, leftover, record);
@@ -375,6 +376,31 @@ function answerInterruptedCommand(
   record({ role: 'tool', toolName: first.name, content });
 }
 
+/**
+ * Before anything else on resume: a worktree index that names objects git no longer has (a
+ * `git gc --prune=now` took them during a step) is set back to the branch tip, so that the step
+ * can be committed again and the user's own `git gc` works; temporary notes refs of killed
+ * processes go.
+ */
+async function repairWorktree(options: RunTaskOptions): Promise<void> {
+  const { task } = options;
+  const { repairIndex, isGcLoss } = await import('../git/step-objects.js');
+  try {
+    const lost = await repairIndex(task.worktree);
+    if (lost.length > 0) {
+      const named = lost.length > 3 ? `${lost.slice(0, 3).join(', ')} and ${lost.length - 3} more` : lost.join(', ');
+      options.emit({
+        type: 'notice',
+        message: `The worktree's index named objects git no longer has (${named}; a git gc while the task ran?): it is set back to ${task.branch}.`,
+      });
+    }
+  } catch (error) {
+    // The branch tip itself lost: the interrupted step, made again from its journal, is that commit.
+    if (!isGcLoss(error)) throw error;
+  }
+  await (await import('../git/notes.js')).pruneNoteTemps(task.worktree);
+}
+
 /** A step journaled before a kill is committed (or found committed) and its result recorded. */
 async function finishInterruptedStep(
   options: RunTaskOptions,
@@ -383,7 +409,7 @@ async function finishInterruptedStep(
 ): Promise<void> {
   const journal = readJournal(options.commonDir, options.task.id);
   if (!journal) return;
-  await (await import('./step.js')).commitJournal(stepContext, journal);
+  await (await import('./commit-journal.js')).commitJournal(stepContext, journal);
   options.emit({ type: 'notice', message: `Step ${journal.step} was approved before the task stopped; it is committed.` });
   const pending = options.conversation.pendingCalls();
   if (pending.calls.length > 0) record({ role: 'tool', toolName: pending.calls[0]?.name ?? 'tool', content: journal.outcome });

@@ -16,6 +16,11 @@ export interface StepJournal {
   files: ApprovedFile[];
   message: string;
   note: string;
+  /**
+   * The step commit's date (`<seconds> <+hhmm>`), fixed when it was approved: made again from the
+   * journal, the commit is the same object. Absent in journals of older versions.
+   */
+  date?: string;
   /** The tool result the model gets for the call that made this step. */
   outcome: string;
   /** The action, for the step_committed event. */

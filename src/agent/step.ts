@@ -1,10 +1,11 @@
 import { faultPoint } from '../fault.js';
-import { type ApprovedFile, addNote, finishStep, prepareStep, restoreFromHead } from '../git/commit-step.js';
+import { type ApprovedFile, restoreFromHead } from '../git/commit-step.js';
 import { gitOut } from '../git/exec.js';
 import { applyHunks, diffFile, type FileChange, type Hunk, splitHunk } from '../git/hunks.js';
 import { ignoredBy, isLfsPointer, pathShapes, shapeRefusal } from '../git/path-shapes.js';
 import { readFilesAt } from '../git/read-files.js';
-import { saveTask, type TaskRecord } from '../git/task-store.js';
+import { gitDate } from '../git/notes.js';
+import type { TaskRecord } from '../git/task-store.js';
 import { decodeText, isBinary } from '../git/text.js';
 import { gitMessageText, type ModelUsage, stepCommitMessage } from '../git/trailers.js';
 import type { LanguageServers } from '../lsp/registry.js';
@@ -13,7 +14,8 @@ import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, emptyDelta,
 import { type ApprovalPolicy, decide as decideAction } from './approval-policy.js';
 import type { AgentEvent, HunkDecision, TaskIO } from './events.js';
 import type { Permissions } from '../permissions.js';
-import { clearJournal, type StepJournal, writeJournal } from './step-journal.js';
+import { commitJournal } from './commit-journal.js';
+import { type StepJournal, writeJournal } from './step-journal.js';
 import { describeOutcome, nothingApplied, type Refusal } from './step-outcome.js';
 import type { Proposal, ProposalOutcome } from './tool.js';
 
@@ -116,6 +118,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
       explanation,
     )),
     note: await maskSecrets(gitMessageText(`${ctx.transcript()}\n[step ${step} result]\n${outcome}\n`)),
+    date: gitDate(new Date()),
     outcome,
     action: proposal.action,
     approved: approvedCount,
@@ -180,55 +183,6 @@ async function readProposal(
 
 const ignoredNote = (rule: string): string =>
   `new file the repository ignores (${rule}): committed to the task branch all the same`;
-
-/**
- * Commits a journaled step, or completes one a kill interrupted: when the branch already holds
- * the step, only the worktree and the note are brought in line.
- */
-export async function commitJournal(ctx: Pick<StepContext, 'commonDir' | 'task' | 'emit'>, journal: StepJournal): Promise<string> {
-  const worktree = ctx.task.worktree;
-  const tip = await gitOut(['rev-parse', 'HEAD'], { cwd: worktree });
-  let commit: string;
-  if (tip === journal.parent) {
-    const prepared = await prepareStep(worktree, journal.files, {
-      branch: journal.branch,
-      parent: journal.parent,
-      message: journal.message,
-      note: journal.note,
-    });
-    faultPoint('step:prepared');
-    commit = await finishStep(worktree, prepared);
-    faultPoint('step:committed');
-  } else {
-    const [parent = '', step = ''] = (
-      await gitOut(['log', '-1', '--format=%P%x00%(trailers:key=Agent-Step,valueonly)', tip], { cwd: worktree })
-    ).split('\0');
-    if (parent !== journal.parent || step.trim() !== String(journal.step)) {
-      clearJournal(ctx.commonDir, ctx.task.id);
-      throw new Error(
-        `the task branch ${journal.branch} moved while step ${journal.step} was being committed; the step was not made`,
-      );
-    }
-    commit = tip;
-    await addNote(worktree, commit, journal.note);
-    await restoreFromHead(
-      worktree,
-      journal.files.map((file) => file.path),
-    );
-  }
-  await restoreFromHead(worktree, journal.restore);
-  ctx.task.steps = journal.step;
-  saveTask(ctx.commonDir, ctx.task);
-  ctx.emit({
-    type: 'step_committed',
-    step: journal.step,
-    commit,
-    action: journal.action,
-    approved: journal.approved,
-    refused: journal.refused,
-  });
-  return commit;
-}
 
 /** What a changed file holds once the step is committed: the approved content, else the old one. */
 function committedContent(change: FileChange, approved: ApprovedFile[]): string | null {

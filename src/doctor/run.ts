@@ -8,6 +8,7 @@ import { gitChecks } from './git-checks.js';
 import { lspChecks } from './lsp-checks.js';
 import { modelChecks } from './model-checks.js';
 import { sandboxCheck } from './sandbox-checks.js';
+import { taskWorktreeChecks } from './task-checks.js';
 
 export interface DoctorOptions {
   /** The folder doctor runs in; its repository's config counts when there is one. */
@@ -17,21 +18,22 @@ export interface DoctorOptions {
 }
 
 /**
- * Every check, in the order they are shown: git, the repository, the config, the model, the
+ * Every check, in the order they are shown: git, the repository, its tasks' worktrees, the config, the model, the
  * command sandbox, the language servers. Problems are data (a `warn` or `fail` check), never thrown. With a config that
  * does not load, the model and language servers are not checked: which ones the user meant is not
  * known.
  */
 export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   const git = await gitChecks(options.cwd);
+  const tasks = await taskWorktreeChecks(git.repoRoot);
   const loaded = checkConfig(git.repoRoot, options.model);
-  if (!loaded.config) return [...git.checks, loaded.check];
+  if (!loaded.config) return [...git.checks, ...tasks, loaded.check];
   const [model, sandbox, lsp] = await Promise.all([
     modelChecks(loaded.config, options.model !== undefined),
     sandboxCheck(loaded.config.sandbox.enabled),
     lspChecks(loaded.config.lsp, git.repoRoot ?? options.cwd),
   ]);
-  return [...git.checks, loaded.check, ...model, sandbox, ...lsp];
+  return [...git.checks, ...tasks, loaded.check, ...model, sandbox, ...lsp];
 }
 
 function checkConfig(repoRoot: string | undefined, model: string | undefined): { check: Check; config?: Config } {

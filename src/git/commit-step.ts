@@ -2,17 +2,18 @@ import { lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { faultPoint } from '../fault.js';
 import { git, gitOut } from './exec.js';
+import { addNote, dated, type NoteWrite } from './notes.js';
 import { writeFileAtomic } from './task-store.js';
 import { requireWorktree, WORKTREE_CONFIG } from './worktree.js';
 
 /**
  * Stages and commits one approved step in a task worktree with a fixed number of git processes,
  * however many files and hunks the step has: hash-object, update-index, write-tree, commit-tree,
- * update-ref, notes, and a final index refresh. No `git apply`: the approved content is computed
- * exactly beforehand, so the user's `apply.whitespace` or `core.autocrlf` cannot change it.
+ * update-ref, the note (four: notes.ts), and a final index refresh. No `git apply`: the approved
+ * content is computed exactly beforehand, so the user's `apply.whitespace` or `core.autocrlf`
+ * cannot change it. The step's date is fixed beforehand too: made again from the same journal,
+ * its commit and notes commit are the same objects (step-objects.ts writes them again after a gc).
  */
-
-export const NOTES_REF = 'refs/notes/hunkwise';
 
 /** A file of a step as approved: its whole new content, or null when it is deleted. */
 export interface ApprovedFile {
@@ -34,6 +35,8 @@ export interface PreparedStep {
   entries: IndexEntry[];
   message: string;
   note: string;
+  /** The author and committer date of the step commit and its notes commit: `<seconds> <+hhmm>`. */
+  date: string;
 }
 
 /** Writes the approved files into the worktree and their blobs into the object database. */
@@ -95,29 +98,34 @@ function permissionsOf(path: string): number | undefined {
 }
 
 /**
- * Stages the prepared entries, commits them on the branch (only if it still points at the
- * parent: a compare-and-swap) and attaches the note. Returns the new commit.
+ * Stages the prepared entries and writes the step's tree and commit, moving no ref. Made again
+ * from the same prepared step, it writes the same objects and returns the same commit.
  */
-export async function finishStep(worktree: string, prepared: PreparedStep): Promise<string> {
+export async function writeStepCommit(worktree: string, prepared: PreparedStep): Promise<string> {
   const index = prepared.entries.map((entry) => `${entry.mode} ${entry.blob}\t${entry.path}\0`).join('');
   await git(['update-index', '-z', '--index-info'], { cwd: worktree, input: index });
   faultPoint('step:staged');
   const tree = await gitOut(['write-tree'], { cwd: worktree });
-  const commit = await gitOut(['commit-tree', '--no-gpg-sign', tree, '-p', prepared.parent, '-F', '-'], {
+  return gitOut(['commit-tree', '--no-gpg-sign', tree, '-p', prepared.parent, '-F', '-'], {
     cwd: worktree,
     input: prepared.message,
+    env: dated(prepared.date),
   });
+}
+
+/**
+ * Stages the prepared entries, commits them on the branch (only if it still points at the
+ * parent: a compare-and-swap) and attaches the note. Returns the new commit and what the note did.
+ */
+export async function finishStep(worktree: string, prepared: PreparedStep): Promise<{ commit: string; note: NoteWrite }> {
+  const commit = await writeStepCommit(worktree, prepared);
   await git(['update-ref', '-m', 'hunkwise: step', `refs/heads/${prepared.branch}`, commit, prepared.parent], {
     cwd: worktree,
   });
   faultPoint('step:ref-updated');
-  await addNote(worktree, commit, prepared.note);
+  const note = await addNote(worktree, commit, prepared.note, { date: prepared.date });
   await git([...WORKTREE_CONFIG, 'update-index', '-q', '--refresh'], { cwd: worktree, okCodes: [1] });
-  return commit;
-}
-
-export async function addNote(cwd: string, commit: string, note: string): Promise<void> {
-  await git(['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-F', '-', commit], { cwd, input: note });
+  return { commit, note };
 }
 
 /** Restores files of the worktree to the branch tip: used when a kill left a step half written. */
