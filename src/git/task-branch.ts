@@ -89,7 +89,19 @@ export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExist
     task.root = await commitTask(repo, task);
     saveTask(repo.commonDir, task);
   }
-  await addTaskWorktree(repo, task.worktree, task.branch, exists ? undefined : task.root);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await addTaskWorktree(repo, task.worktree, task.branch, exists ? undefined : task.root);
+      break;
+    } catch (error) {
+      // Until the branch holds it, the task's first commit is reachable from nothing: a `git gc
+      // --prune=now` meanwhile takes it. Made again, the branch starts there.
+      const kept = await git(['cat-file', '-e', `${task.root}^{commit}`], { cwd: repo.root, okCodes: [1, 128] });
+      if (exists || kept.code === 0 || attempt === 3) throw error;
+      task.root = await commitTask(repo, task);
+      saveTask(repo.commonDir, task);
+    }
+  }
   await linkDependencyFolders(repo, task.worktree);
 }
 

@@ -111,9 +111,7 @@ describe('git gc --prune=now in a loop while a task runs', () => {
     let running = true;
     let gcs = 0;
     const loop = (async () => {
-      // From the moment the task's branch is there (its first commit is made before: a gc then is
-      // a task that cannot start, which is another matter).
-      while (running && !r.git('for-each-ref', 'refs/heads/agent/')) await new Promise((resolve) => setTimeout(resolve, 5));
+      // From the start: the task's first commit too is reachable from nothing until its branch is made.
       while (running) {
         // A gc may fail while it runs into a step half made; it must not break the next one.
         await run('git', ['gc', '--prune=now', '--quiet'], { cwd: r.root, env: r.env }).catch(() => {});
@@ -237,5 +235,27 @@ describe('a task worktree whose index names a lost object', () => {
     const after = await runAgent(['doctor', '--json'], { cwd: r.root, env });
     const again = (JSON.parse(after.stdout).checks as { name: string; status: string }[]).find((c) => c.name === 'task worktrees');
     expect(again?.status).toBe('ok');
+  });
+});
+
+describe("a task whose first commit a gc took before its branch was made", () => {
+  it('makes it again when the worktree is made', async () => {
+    server = await startFakeOllama({ script: [FINISH] });
+    const r = makeRepo({ 'f.txt': 'start\n' });
+    repo = r;
+    const env = { ...r.env, OLLAMA_HOST: server.url };
+    // Killed once the task is recorded, before its branch: then its first commit is lost as a gc would lose it.
+    const killed = await runAgent(['task', 'start', '--approve', 'all'], { cwd: r.root, env: { ...env, HUNKWISE_KILL_AT: 'task:created' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const [id = ''] = readdirSync(join(r.root, '.git', 'hunkwise', 'tasks'));
+    const file = join(r.root, '.git', 'hunkwise', 'tasks', id, 'task.json');
+    const record = JSON.parse(readFileSync(file, 'utf8'));
+    record.root = 'f'.repeat(40);
+    writeFileSync(file, JSON.stringify(record));
+    const resumed = await runAgent(['task', '--resume', id, '--approve', 'all'], { cwd: r.root, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const root = JSON.parse(readFileSync(file, 'utf8')).root;
+    expect(root).not.toBe('f'.repeat(40));
+    expect(r.git('rev-parse', `${record.branch}`).trim()).toBe(root);
   });
 });
