@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDiskFull } from '../errors.js';
+import { processRuns } from '../process-runs.js';
 import { git, GitError, gitOut } from './exec.js';
 
 /**
@@ -124,13 +125,7 @@ export async function pruneNoteTemps(cwd: string): Promise<void> {
   const refs = (await gitOut(['for-each-ref', '--format=%(refname)', `${NOTES_REF}-tmp/`], { cwd })).split('\n').filter(Boolean);
   const dead = refs.filter((ref) => {
     const pid = Number(ref.slice(ref.lastIndexOf('/') + 1).split('-')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH';
-    }
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processRuns(pid);
   });
   if (dead.length > 0) await git(['update-ref', '--stdin'], { cwd, input: dead.map((ref) => `delete ${ref}\n`).join('') });
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDiskFull } from '../errors.js';
+import { processRuns } from '../process-runs.js';
 import { git, GitError, gitOut } from './exec.js';
 import type { NoteWrite } from './notes.js';
 import { WORKTREE_CONFIG } from './worktree.js';
@@ -85,13 +86,7 @@ function stale(file: string): boolean {
 /** gc.pid holds `<pid> <host>`: a process of this machine that no longer runs holds no gc. */
 function alive(content: string): boolean {
   const [pid = '', host = ''] = content.split(' ');
-  if (host !== hostname() || !/^\d+$/.test(pid)) return true;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return host !== hostname() || !/^\d+$/.test(pid) || processRuns(Number(pid));
 }
 
 /** A committed step as far as its objects go: its commit on `parent`, and its note. */

@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.js';
+import { processRuns } from '../process-runs.js';
 import { loadTask, type TaskRecord, taskDir } from './task-store.js';
 
 /**
@@ -18,7 +19,7 @@ export function lockTask(commonDir: string, id: string, then = 'resume the task'
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(file, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processRuns(owner)) {
         throw new AgentError(`Task ${id} is running in another process (pid ${owner}).`, {
           hint: `Wait for it to end, or stop it (Ctrl-C in its terminal, or kill ${owner}); then ${then}.`,
         });
@@ -44,20 +45,5 @@ export async function whileLocked<T>(
     return await work(loadTask(commonDir, task.id) ?? task);
   } finally {
     unlock();
-  }
-}
-
-/** Whether a process runs; a zombie (killed, not yet reaped) does not. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
   }
 }
