@@ -117,7 +117,9 @@ export class ContextWindow {
     if (known !== undefined) return known;
     const shown = this.view(message, index, shortened);
     const calls = shown.role === 'assistant' && shown.toolCalls ? JSON.stringify(shown.toolCalls) : '';
-    const tokens = MESSAGE_OVERHEAD + estimateTokens(shown.content) + (calls ? estimateTokens(calls) : 0);
+    // Thinking sent back is counted whole: some templates show it again (gpt-oss, Qwen3 within a turn).
+    const thinking = shown.role === 'assistant' && shown.thinking ? estimateTokens(shown.thinking) : 0;
+    const tokens = MESSAGE_OVERHEAD + estimateTokens(shown.content) + (calls ? estimateTokens(calls) : 0) + thinking;
     this.counts.set(key, tokens);
     return tokens;
   }
@@ -172,7 +174,8 @@ export function shorten(message: ChatMessage): ChatMessage {
         }),
       ),
     }));
-    return { ...message, content, ...(toolCalls ? { toolCalls } : {}) };
+    const { thinking: _, ...kept } = message;
+    return { ...kept, content, ...(toolCalls ? { toolCalls } : {}) };
   }
   return message;
 }

@@ -29,6 +29,10 @@ export type AgentEvent =
       loading: boolean;
     }
   | { type: 'text_delta'; text: string }
+  /** The model's thinking as it streams. */
+  | { type: 'thinking_delta'; text: string }
+  /** The whole of a turn's thinking, once it is over (for `--json`: one event per turn). */
+  | { type: 'thinking'; text: string }
   | { type: 'tool_call'; tool: string; args: Record<string, unknown>; action: string }
   | { type: 'tool_result'; tool: string; content: string; isError: boolean; details?: string }
   | {

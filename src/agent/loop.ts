@@ -19,7 +19,7 @@ import { clearJournal, readJournal } from './step-journal.js';
 import type { Tool, ToolContext, ToolResult } from './tool.js';
 import { toolDefinitions } from './tools/index.js';
 import { formatTranscript } from './transcript.js';
-import { EMPTY_ANSWER, type Generation, type PromptHistory, overflowError, runTurn, type TurnSetup } from './turn.js';
+import { type Generation, type PromptHistory, overflowError, runTurn, type TurnSetup } from './turn.js';
 import { validateArgs } from './validate-args.js';
 import { textProtocolRender } from './wire.js';
 import { worktreeChanges } from './worktree-changes.js';
@@ -180,7 +180,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       record({ role: 'user', content: steer });
       continue;
     }
-    emptyAnswers = answer.problems.includes(EMPTY_ANSWER) ? emptyAnswers + 1 : 0;
+    emptyAnswers = answer.calls.length === 0 && answer.text.trim() === '' ? emptyAnswers + 1 : 0;
     if (emptyAnswers === 2) {
       emit({ type: 'error', message: 'The model answered nothing, twice in a row; the task is stopped.', hint: `Resume it with an instruction: agent task --resume ${task.id} "..."` });
       return 'failed';
@@ -188,6 +188,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     record({
       role: 'assistant',
       content: answer.text,
+      ...(answer.thinking ? { thinking: answer.thinking } : {}),
       ...(answer.calls.length ? { toolCalls: answer.calls } : {}),
       ...(answer.textCalls ? { textCalls: true } : {}),
     });
@@ -222,7 +223,8 @@ function turnSetup(options: RunTaskOptions): TurnSetup {
       render: text ? textProtocolRender(definitions) : undefined,
     }),
     tools: text ? [] : definitions,
-    toolNames: options.tools.map((tool) => tool.name),
+    toolSpecs: definitions,
+    think: options.task.think,
     signal: options.signal,
     onRequestSent: () => void options.worktree.start(),
     generation: options.generation,

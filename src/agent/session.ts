@@ -16,6 +16,7 @@ import { createProvider } from '../model/index.js';
 import { parseModelName } from '../model/model-name.js';
 import { ModelError, type ModelInfo, type ModelProvider } from '../model/types.js';
 import { Conversation } from './conversation.js';
+import { taskThink } from '../model/thinking.js';
 import { SYSTEM_PROMPT } from './prompt.js';
 
 /** Everything a task run needs, set up and checked before the first model request. */
@@ -166,6 +167,8 @@ async function newSession(
   task.numCtx = numCtx;
   // A model that says it has no tool calling gets its tools described in the prompt instead.
   if (info.capabilities.length > 0 && !info.capabilities.includes('tools')) task.toolProtocol = 'text';
+  const think = taskThink(config.think, info.capabilities, provider.model);
+  if (think.think !== undefined) task.think = think.think;
   saveTask(repo.commonDir, task);
   const unlock = lockTask(repo.commonDir, task.id);
   const conversation = openConversation(repo.commonDir, task);
@@ -177,7 +180,7 @@ async function newSession(
       });
     }),
   );
-  return { repo, config, task, provider, conversation, numCtx, resumed: false, unlock, worktree };
+  return { repo, config, task, provider, conversation, numCtx, resumed: false, unlock, worktree, notices: think.notice ? [think.notice] : [] };
 }
 
 /**
@@ -219,6 +222,12 @@ async function resumeLocked(
   const provider = await connect({ ...config, model }, request.model !== undefined || task.locality === 'remote');
   const info = await provider.info().catch(rethrowModelError);
   if (info.capabilities.length > 0) task.toolProtocol = info.capabilities.includes('tools') ? 'native' : 'text';
+  // Another model for the rest of the task thinks as that model can; the same model as before.
+  if (request.model !== undefined || !('think' in task)) {
+    const think = taskThink(config.think, info.capabilities, provider.model).think;
+    if (think === undefined) delete task.think;
+    else task.think = think;
+  }
   // A task killed right after it was made has no num_ctx yet: it gets the one it would have had.
   task.numCtx ??= taskNumCtx(config.contextWindow, info.contextLength);
   const name = `${provider.provider}/${provider.model}`;

@@ -1,5 +1,10 @@
 import type { ToolCall, ToolDefinition } from '../model/types.js';
-import { firstOpening, indexIn, matchBrace, parseLenient, type Region, readValues, skipWhitespace } from './json-scan.js';
+import { CallContext, exampleCall, type Found, firstAtOrAfter, offsetsOf, overlapsAny, type ToolSpec } from './call-forms/context.js';
+import { type Block, findFences, findTags, type JsonContext, jsonContext, readBlock, scanBare } from './call-forms/json.js';
+import { callNameAt, readPythonCall, readPythonList } from './call-forms/python.js';
+import { findTokenCalls, readCallBody } from './call-forms/tokens.js';
+import { findXmlCalls } from './call-forms/xml.js';
+import type { Region } from './json-scan.js';
 
 /**
  * The text protocol for models without native tool calls, or that write their calls into the
@@ -54,12 +59,18 @@ export function formatToolResult(name: string, content: string): string {
  * results are invented, and calls made after them rest on invented results; a problem says so.
  * Only the first MAX_CALLS calls are returned, with a problem counting the rest.
  */
-export function parseTextToolCalls(text: string, toolNames: readonly string[]): TextToolCalls {
+export function parseTextToolCalls(text: string, tools: readonly ToolSpec[]): TextToolCalls {
   const calls: ToolCall[] = [];
   const problems: string[] = [];
   if (INVENTED_RESULT.test(text)) problems.push(INVENTED_PROBLEM);
-  for (const found of scan(text, toolNames)) {
-    calls.push(...found.calls);
+  const seen = new Set<string>();
+  for (const found of scan(text, tools)) {
+    for (const call of found.calls) {
+      const key = JSON.stringify(call);
+      if (seen.has(key)) problems.push(repeatedCall(call));
+      else calls.push(call);
+      seen.add(key);
+    }
     problems.push(...found.problems);
   }
   if (calls.length > MAX_CALLS) problems.unshift(tooManyCalls(calls.length));
@@ -68,6 +79,10 @@ export function parseTextToolCalls(text: string, toolNames: readonly string[]): 
   const more = problems.length - MAX_PROBLEMS;
   return { calls: read, problems: [...problems.slice(0, MAX_PROBLEMS), `...and ${more} more malformed tool calls.`] };
 }
+
+/** A model that writes the same call twice in one answer is repeating itself: one is run. */
+const repeatedCall = (call: ToolCall): string =>
+  `Your answer held the same ${call.name} call more than once; it was run once. Write each call once, and the next after reading its result.`;
 
 /** More messages than this would only fill the model's context with the same advice. */
 const MAX_PROBLEMS = 5;
@@ -87,14 +102,14 @@ const INVENTED_PROBLEM =
 
 /**
  * The answer's prose for showing: without the call spans (and anything after an invented
- * `<tool_result`). Without `toolNames` only tags and call-shaped fenced blocks are recognised;
+ * `<tool_result`). Without `tools` only tags and call-shaped fenced blocks are recognised;
  * pass the names to remove bare call objects too.
  */
-export function stripToolCallText(text: string, toolNames: readonly string[] = []): string {
+export function stripToolCallText(text: string, tools: readonly ToolSpec[] = []): string {
   const kept = beforeResults(text);
   let out = '';
   let at = 0;
-  for (const found of scan(text, toolNames)) {
+  for (const found of scan(text, tools)) {
     out += kept.slice(at, found.start);
     at = found.end;
   }
@@ -106,47 +121,101 @@ export function stripToolCallText(text: string, toolNames: readonly string[] = [
 }
 
 // ---------------------------------------------------------------------------------------------
-// Finding the spans: tags first, then fenced blocks that hold no tag, then bare objects between.
+// Finding the spans, the most certain forms first: a span overlapping one already found is not read.
 
-/** A span of the answer that held calls or problems. */
-interface Found extends Region {
-  calls: ToolCall[];
-  problems: string[];
-}
+/** Fences whose content is meant as calls, whatever their form. */
+const CALL_FENCES = new Set(['tool_code', 'tool_call', 'tool_calls', 'tool', 'function_call']);
+const JSON_FENCES = new Set(['', 'json', 'jsonc', 'json5']);
+/** Fences that hold calls only when they hold nothing else: a code block about a tool stays code. */
+const CODE_FENCES = new Set(['python', 'py', 'xml']);
 
-/** A region whose JSON content lies in [contentStart, contentEnd). */
-interface Block extends Region {
-  contentStart: number;
-  contentEnd: number;
-}
-
-type Where = 'tag' | 'fence' | 'bare';
-
-interface Context {
-  names: readonly string[];
-  /** Sorted offsets of every `"tool_name"` in the answer: a span without one holds no bare call. */
-  nameHits: number[];
-  /** Characters the bare-object scan may still read; bounds the work on adversarial input. */
-  budget: number;
-}
-
-const OPEN_TAG = /<tool_call\s*>/gi;
-const CLOSE_TAG = /<\/tool_call\s*>/gi;
-const JSON_FENCES = new Set(['', 'json', 'jsonc', 'json5', 'tool_call']);
-
-function scan(answer: string, toolNames: readonly string[]): Found[] {
+function scan(answer: string, tools: readonly ToolSpec[]): Found[] {
   const text = beforeResults(answer);
-  const ctx: Context = { names: toolNames, nameHits: nameHits(text, toolNames), budget: 4 * text.length + 100_000 };
+  const ctx = jsonContext(text, new CallContext(tools));
+  let taken: Found[] = [];
+  const take = (spans: Found[]): void => {
+    const kept: Found[] = [];
+    for (const span of spans.sort(byStart)) {
+      const last = kept[kept.length - 1];
+      if ((last === undefined || last.end <= span.start) && !overlapsAny(taken, span.start, span.end)) kept.push(span);
+    }
+    taken = mergeSorted(taken, kept);
+  };
+  take(findTokenCalls(text, ctx));
   const tags = findTags(text);
-  const found: Found[] = tags.map((tag) => readBlock(text, tag, 'tag', ctx));
   const fences = findFences(text);
-  for (const fence of fences) {
-    if (fence.lang === null || overlapsAny(tags, fence)) continue;
-    const block = readBlock(text, fence, 'fence', ctx);
-    if (block.calls.length + block.problems.length > 0) found.push(block);
+  take(tags.filter((tag) => /^\s*(?:```\w*\s*)?[[{]/.test(text.slice(tag.contentStart, tag.contentEnd))).map((tag) => readBlock(text, tag, 'tag', ctx)));
+  take(fences.flatMap((fence) => fenceCalls(text, fence, ctx)));
+  // Code blocks of other languages hold code, even code about tools.
+  const code = fences.filter((fence) => !JSON_FENCES.has(fence.lang) && !CALL_FENCES.has(fence.lang));
+  take(findXmlCalls(text, ctx).filter((span) => !overlapsAny(code, span.start, span.end)));
+  take(tags.map((tag) => ({ ...readCallBody(text, { start: tag.contentStart, end: tag.contentEnd }, ctx, 'tag'), start: tag.start, end: tag.end })));
+  const outside = (): Region[] => gaps(merge([...taken, ...fences]), text.length);
+  const lineEnds = offsetsOf(text, '\n');
+  take(outside().flatMap((gap) => barePythonCalls(text, gap, ctx.tools, lineEnds)));
+  take(outside().flatMap((gap) => scanBare(text, gap, ctx)));
+  return taken;
+}
+
+function fenceCalls(text: string, fence: Block & { lang: string }, ctx: JsonContext): Found[] {
+  const content = { start: fence.contentStart, end: fence.contentEnd };
+  const whole = (found: Found): Found[] => (found.calls.length + found.problems.length > 0 ? [{ ...found, start: fence.start, end: fence.end }] : []);
+  if (JSON_FENCES.has(fence.lang)) return whole(readBlock(text, fence, 'fence', ctx));
+  if (CALL_FENCES.has(fence.lang)) return whole(readCallBody(text, content, ctx, { tokens: `\`\`\`${fence.lang}` }));
+  if (!CODE_FENCES.has(fence.lang)) return [];
+  const source = text.slice(content.start, content.end);
+  if (fence.lang === 'xml') {
+    const spans = findXmlCalls(text, ctx).filter((span) => span.start >= content.start && span.end <= content.end);
+    const rest = spans.reduceRight((left, span) => left.slice(0, span.start - content.start) + left.slice(span.end - content.start), source);
+    return spans.length > 0 && rest.trim() === '' ? spans : [];
   }
-  for (const gap of gaps(merge([...tags, ...fences]), text.length)) found.push(...scanBare(text, gap, ctx));
-  return found.sort((a, b) => a.start - b.start);
+  const first = /^\s*(?:print\(\s*)?([A-Za-z_][\w.-]*)\s*\(/.exec(source)?.[1];
+  if (first === undefined || !ctx.tools.knows(first)) return [];
+  const found = readCallBody(text, content, ctx, { tokens: `\`\`\`${fence.lang}` });
+  const rest = text.slice(found.end, content.end).trim();
+  return found.problems.length === 0 && rest === '' ? whole(found) : [];
+}
+
+/**
+ * Python-style calls outside tags and fences: a list of calls at the start of a line
+ * (`[get_weather(location="Dublin")]`, its `]` maybe forgotten, prose maybe after it), or a line
+ * that is nothing but calls of tools here with quoted values (`get_weather(location="Dublin")`).
+ */
+function barePythonCalls(text: string, gap: Region, tools: CallContext, lineEnds: readonly number[]): Found[] {
+  const found: Found[] = [];
+  for (let line = gap.start; line < gap.end; ) {
+    const lineEnd = Math.min(firstAtOrAfter(lineEnds, line) ?? gap.end, gap.end);
+    const at = line + (/^[ \t]*/.exec(text.slice(line, lineEnd))?.[0].length ?? 0);
+    let next = lineEnd + 1;
+    if (text[at] === '[') {
+      const list = readPythonList(text, at, gap.end, tools, 'in the Python-style list', false);
+      if (list) {
+        found.push(list);
+        next = Math.max(next, list.end);
+      }
+    } else {
+      const calls = callsLine(text, at, lineEnd, tools);
+      if (calls) found.push(calls);
+    }
+    line = next;
+  }
+  return found;
+}
+
+/** A line of nothing but `name(key="value", ...)` calls of known tools, or undefined. */
+function callsLine(text: string, at: number, lineEnd: number, tools: CallContext): Found | undefined {
+  const span: Found = { start: at, end: lineEnd, calls: [], problems: [] };
+  let i = at;
+  while (i < lineEnd) {
+    const name = callNameAt(text, i);
+    if (name === undefined || !tools.knows(name)) return undefined;
+    const call = readPythonCall(text, i, lineEnd, tools, 'in the Python-style call', false);
+    if (!call.ok) return undefined;
+    span.calls.push({ name: call.name, arguments: call.args });
+    i = call.end;
+    while (i < lineEnd && /[\s;,]/.test(text[i]!)) i++;
+  }
+  return span.calls.length > 0 ? span : undefined;
 }
 
 /**
@@ -160,290 +229,26 @@ function beforeResults(text: string): string {
   return match === null ? text : text.slice(0, match.index + match[0].toLowerCase().lastIndexOf('<tool_'));
 }
 
-/** Tag pairs in order. A tag left open runs to the next opening tag or to the end of the answer. */
-function findTags(text: string): Block[] {
-  const opens = [...text.matchAll(OPEN_TAG)];
-  const closes = [...text.matchAll(CLOSE_TAG)];
-  const tags: Block[] = [];
-  let c = 0;
-  for (let o = 0; o < opens.length; o++) {
-    const open = opens[o]!;
-    const contentStart = open.index + open[0].length;
-    while (c < closes.length && closes[c]!.index < contentStart) c++;
-    const close = closes[c];
-    const nextOpen = opens[o + 1]?.index ?? text.length;
-    if (close !== undefined && close.index < nextOpen) {
-      tags.push({ start: open.index, end: close.index + close[0].length, contentStart, contentEnd: close.index });
-    } else {
-      tags.push({ start: open.index, end: nextOpen, contentStart, contentEnd: nextOpen });
-    }
-  }
-  return tags;
-}
-
-/** Fenced blocks (``` or longer runs, closed by a run at least as long); `lang` null if not JSON. */
-function findFences(text: string): Array<Block & { lang: string | null }> {
-  const fences: Array<Block & { lang: string | null }> = [];
-  const langPattern = /[\w+.-]*/y;
-  let i = text.indexOf('```');
-  while (i !== -1) {
-    let runEnd = i;
-    while (text[runEnd] === '`') runEnd++;
-    langPattern.lastIndex = runEnd;
-    const lang = langPattern.exec(text)?.[0] ?? '';
-    const contentStart = runEnd + lang.length;
-    const close = text.indexOf('`'.repeat(runEnd - i), contentStart);
-    const contentEnd = close === -1 ? text.length : close;
-    let end = contentEnd;
-    while (text[end] === '`') end++;
-    fences.push({ start: i, end, contentStart, contentEnd, lang: JSON_FENCES.has(lang.toLowerCase()) ? lang : null });
-    i = text.indexOf('```', end);
-  }
-  return fences;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading calls out of a span.
-
-/**
- * The calls of a tag or fenced block. The first JSON value is the attempt: in tags it must be a
- * call; in a fence only a call shape (or a text that mentions a tool like one) makes it an attempt.
- * Further values count when they are calls; anything else after them is tolerated garbage.
- */
-function readBlock(text: string, block: Block, where: 'tag' | 'fence', ctx: Context): Found {
-  const found: Found = { start: block.start, end: block.end, calls: [], problems: [] };
-  const first = firstOpening(text, block.contentStart, block.contentEnd, where === 'tag');
-  if (first === -1) {
-    if (where === 'tag') found.problems.push(`The <tool_call> tags hold no JSON object. ${correctForm(ctx.names)}`);
-    return found;
-  }
-  const values = readValues(text, first, block.contentEnd);
-  for (const [index, value] of values.entries()) {
-    if (!value.ok) {
-      const source = text.slice(value.start, value.end);
-      if (index === 0 && (where === 'tag' || looksLikeCall(source, ctx.names))) {
-        found.problems.push(invalidJson(where, value.error, source, ctx.names));
-      }
-      break;
-    }
-    if (index === 0 && where === 'tag') addValue(found, value.value, where, ctx);
-    else if (isCallShaped(value.value)) addValue(found, value.value, where, ctx);
-    else if (index === 0) findNestedCalls(value.value, found, where, ctx, 0);
-    else break;
-  }
-  return found;
-}
-
-/**
- * Bare call objects between the tags and fences. Only an object that starts with a key and
- * contains a quoted tool name is worth parsing; a balanced object that parses but is no call is
- * skipped whole, one that does not parse is entered to look for calls inside it. The budget stops
- * the scan on adversarial input (a megabyte of unclosed braces) instead of going quadratic.
- */
-function scanBare(text: string, gap: Region, ctx: Context): Found[] {
-  const found: Found[] = [];
-  let i = gap.start;
-  while (i < gap.end && ctx.budget > 0) {
-    const open = indexIn(text, '{', i, gap.end);
-    if (open === -1 || !hasHit(ctx.nameHits, open, gap.end)) break;
-    i = open + 1;
-    if (text[skipWhitespace(text, open + 1, gap.end)] !== '"') continue;
-    const end = matchBrace(text, open, gap.end);
-    ctx.budget -= (end === -1 ? gap.end : end) - open;
-    if (end === -1) continue;
-    if (!hasHit(ctx.nameHits, open, end)) {
-      i = end;
-      continue;
-    }
-    const parsed = parseLenient(text.slice(open, end));
-    ctx.budget -= end - open;
-    if (!parsed.ok) continue;
-    const span: Found = { start: open, end, calls: [], problems: [] };
-    findNestedCalls(parsed.value, span, 'bare', ctx, 0);
-    if (span.calls.length + span.problems.length > 0) found.push(span);
-    i = end;
-  }
-  return found;
-}
-
-/** Calls anywhere inside a parsed value that is not itself a call (e.g. `{"tool_calls": [...]}`). */
-function findNestedCalls(value: unknown, found: Found, where: Where, ctx: Context, depth: number): void {
-  if (depth > 16) return;
-  if (Array.isArray(value)) {
-    for (const item of value) findNestedCalls(item, found, where, ctx, depth + 1);
-    return;
-  }
-  if (!isRecord(value)) return;
-  const parts = callParts(value);
-  if (parts?.exact && parts.hasArgs && ctx.names.includes(parts.name)) {
-    addCall(found, value, where, ctx);
-    return;
-  }
-  for (const item of Object.values(value)) findNestedCalls(item, found, where, ctx, depth + 1);
-}
-
-function addValue(found: Found, value: unknown, where: Where, ctx: Context): void {
-  const items = Array.isArray(value) ? value : [value];
-  if (items.length === 0) found.problems.push(`${subject(where)} is an empty array. ${correctForm(ctx.names)}`);
-  for (const item of items) addCall(found, item, where, ctx);
-}
-
-function addCall(found: Found, item: unknown, where: Where, ctx: Context): void {
-  const parts = callParts(item);
-  if (parts === undefined) {
-    const what = isRecord(item) ? 'has no "name" naming the tool' : `must be a JSON object, got ${describe(item)}`;
-    found.problems.push(`${subject(where)} ${what}. ${correctForm(ctx.names)}`);
-    return;
-  }
-  if (!ctx.names.includes(parts.name)) {
-    found.problems.push(
-      `Unknown tool "${parts.name.slice(0, 60)}" ${place(where)}; the tools are: ${ctx.names.join(', ')}. ${correctForm(ctx.names)}`,
-    );
-    return;
-  }
-  const args = toArguments(parts.args);
-  if (args === undefined) {
-    const got = describe(parts.args);
-    found.problems.push(
-      `The "arguments" of ${parts.name} ${place(where)} must be a JSON object, got ${got}. ${correctForm(ctx.names)}`,
-    );
-    return;
-  }
-  found.calls.push({ name: parts.name, arguments: args });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Call shapes: {"name", "arguments"} and the variants other APIs and fine-tunes use.
-
-interface CallParts {
-  name: string;
-  args: unknown;
-  hasArgs: boolean;
-  /** No keys beyond the call's own: what a bare object needs to count as a call. */
-  exact: boolean;
-}
-
-const NAME_KEYS = ['name', 'tool', 'tool_name', 'function'];
-const ARGS_KEYS = ['arguments', 'parameters', 'args', 'input'];
-const ENVELOPE_KEYS = ['type', 'id'];
-
-/** `{"function": {...}}` and `{"type": "function", "function": {...}}` unwrap one level only. */
-function callParts(value: unknown): CallParts | undefined {
-  if (!isRecord(value)) return undefined;
-  if (!isRecord(value.function)) return plainParts(value);
-  const inner = plainParts(value.function);
-  const envelopeOnly = Object.keys(value).every((key) => key === 'function' || ENVELOPE_KEYS.includes(key));
-  return inner && { ...inner, exact: inner.exact && envelopeOnly };
-}
-
-function plainParts(value: Record<string, unknown>): CallParts | undefined {
-  const nameKey = NAME_KEYS.find((key) => typeof value[key] === 'string');
-  if (nameKey === undefined) return undefined;
-  const argsKey = ARGS_KEYS.find((key) => value[key] !== undefined);
-  const exact = Object.keys(value).every((key) => key === nameKey || key === argsKey || ENVELOPE_KEYS.includes(key));
-  const args = argsKey === undefined ? undefined : value[argsKey];
-  return { name: value[nameKey] as string, args, hasArgs: argsKey !== undefined, exact };
-}
-
-/** A call object, or an array holding one: what makes a fenced JSON block an attempted call. */
-function isCallShaped(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some((item) => callParts(item)?.hasArgs === true);
-  return callParts(value)?.hasArgs === true;
-}
-
-/** Arguments as an object; absent means none, a JSON string is parsed. Undefined if unusable. */
-function toArguments(args: unknown): Record<string, unknown> | undefined {
-  if (args === undefined || args === null) return {};
-  if (isRecord(args)) return args;
-  if (typeof args !== 'string') return undefined;
-  if (args.trim() === '') return {};
-  const parsed = parseLenient(args);
-  return parsed.ok && isRecord(parsed.value) ? parsed.value : undefined;
-}
-
-/** Unparseable text in a fence is an attempted call only if it names a tool like a call would. */
-function looksLikeCall(source: string, names: readonly string[]): boolean {
-  if (!/["']?(?:name|tool|function)["']?\s*:/.test(source)) return false;
-  return names.some((name) => source.includes(`"${name}"`) || source.includes(`'${name}'`));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Messages for the model.
-
-function exampleCall(names: readonly string[]): string {
-  if (names.includes('read_file')) {
-    return '<tool_call>{"name": "read_file", "arguments": {"path": "src/index.ts"}}</tool_call>';
-  }
-  return `<tool_call>{"name": "${names[0] ?? 'tool_name'}", "arguments": {}}</tool_call>`;
-}
-
-function correctForm(names: readonly string[]): string {
-  return `Write each call as ${exampleCall(names)}: strict JSON (double quotes), "arguments" an object.`;
-}
-
-function place(where: Where): string {
-  if (where === 'tag') return 'in <tool_call> tags';
-  return where === 'fence' ? 'in the fenced JSON block' : 'in the JSON object';
-}
-
-function subject(where: Where): string {
-  return `The tool call ${place(where)}`;
-}
-
-function invalidJson(where: Where, error: string, source: string, names: readonly string[]): string {
-  const quotes = /[{,[]\s*'/.test(source) ? ' JSON needs double quotes, not single quotes.' : '';
-  const start = source.replace(/\s+/g, ' ').slice(0, 60);
-  return `${subject(where)} is not valid JSON: ${error} (it begins: ${start}).${quotes} ${correctForm(names)}`;
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value) ?? String(value);
-  return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Regions.
 
-function nameHits(text: string, names: readonly string[]): number[] {
-  const hits: number[] = [];
-  for (const name of names) {
-    const quoted = `"${name}"`;
-    for (let i = text.indexOf(quoted); i !== -1; i = text.indexOf(quoted, i + 1)) hits.push(i);
-  }
-  return hits.sort((a, b) => a - b);
-}
+const byStart = (a: Region, b: Region): number => a.start - b.start;
 
-/** Whether some hit lies in [from, to); `hits` sorted. */
-function hasHit(hits: number[], from: number, to: number): boolean {
-  let lo = 0;
-  let hi = hits.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (hits[mid]! < from) lo = mid + 1;
-    else hi = mid;
+/** Two lists sorted by start as one, in linear time. */
+function mergeSorted<T extends Region>(a: T[], b: T[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.start <= b[j]!.start)) out.push(a[i++]!);
+    else out.push(b[j++]!);
   }
-  return lo < hits.length && hits[lo]! < to;
-}
-
-/** Whether `region` overlaps one of `sorted` (sorted, disjoint). */
-function overlapsAny(sorted: Region[], region: Region): boolean {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]!.start < region.end) lo = mid + 1;
-    else hi = mid;
-  }
-  const before = sorted[lo - 1];
-  return before !== undefined && before.end > region.start;
+  return out;
 }
 
 function merge(regions: Region[]): Region[] {
   const merged: Region[] = [];
-  for (const region of [...regions].sort((a, b) => a.start - b.start)) {
+  for (const region of [...regions].sort(byStart)) {
     const last = merged[merged.length - 1];
     if (last !== undefined && region.start <= last.end) last.end = Math.max(last.end, region.end);
     else merged.push({ start: region.start, end: region.end });
@@ -460,8 +265,4 @@ function gaps(covered: Region[], length: number): Region[] {
   }
   if (at < length) result.push({ start: at, end: length });
   return result;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

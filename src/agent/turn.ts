@@ -1,5 +1,8 @@
-import { type ChatMessage, ModelError, type ModelEvent, type ModelProvider, type ToolCall, type ToolDefinition } from '../model/types.js';
+import { splitThinking } from '../model/thinking.js';
+import { type ChatMessage, ModelError, type ModelEvent, type ModelProvider, type ThinkSetting, type ToolCall, type ToolDefinition } from '../model/types.js';
+import type { ToolSpec } from './call-forms/context.js';
 import type { ContextWindow } from './context-window.js';
+import { estimateTokens } from './token-estimate.js';
 import type { AgentEvent } from './events.js';
 import { MAX_CALLS, parseTextToolCalls, tooManyCalls } from './text-tools.js';
 
@@ -14,7 +17,10 @@ export interface TurnSetup {
   window: ContextWindow;
   /** Sent as native tool definitions; empty when the tools are described in the prompt instead. */
   tools: ToolDefinition[];
-  toolNames: readonly string[];
+  /** Sent as the request's `think`: undefined leaves it out. */
+  think: ThinkSetting | undefined;
+  /** The tools a call written into the text may name, with their argument types. */
+  toolSpecs: readonly ToolSpec[];
   /** The whole task's signal (a second Ctrl-C). */
   signal: AbortSignal;
   generation: Generation;
@@ -27,13 +33,15 @@ export type TurnResult =
   | {
       kind: 'answer';
       text: string;
+      /** What the model thought before answering; never read for tool calls. */
+      thinking: string;
       calls: ToolCall[];
       /** The calls were written into the text, not sent as native tool calls. */
       textCalls: boolean;
       /** Calls the model wrote that could not be read, each as a message for it. */
       problems: string[];
     }
-  | { kind: 'stopped'; text: string }
+  | { kind: 'stopped'; text: string; thinking: string }
   | { kind: 'error'; error: ModelError }
   | { kind: 'overflow'; tokens: number; budget: number };
 
@@ -149,7 +157,7 @@ async function request(
     // Whether the model is in memory is asked beside the request, not before it: the answer only
     // words the waiting line, and the request should not wait for it.
     const loaded = setup.provider.isLoaded?.(signal);
-    const events = setup.provider.chat({ messages, tools: setup.tools, numCtx: setup.numCtx, signal })[Symbol.asyncIterator]();
+    const events = setup.provider.chat({ messages, tools: setup.tools, numCtx: setup.numCtx, think: setup.think, signal })[Symbol.asyncIterator]();
     const first = events.next();
     first.catch(() => {}); // consumed by stream(), after the waiting line is up
     setup.onRequestSent?.();
@@ -168,29 +176,98 @@ async function stream(
   sent: number,
 ): Promise<TurnResult> {
   let text = '';
+  let thinking = '';
+  let doneReason: string | undefined;
+  let thought = 0;
+  // The whole thinking is told once, when the answer starts (or the turn ends).
+  const sayThinking = (): void => {
+    if (thinking.length > thought) setup.emit({ type: 'thinking', text: thinking.slice(thought) });
+    thought = thinking.length;
+  };
   const calls: ToolCall[] = [];
   for (let next = await first; !next.done; next = await events.next()) {
     const event = next.value;
-    if (event.type === 'text_delta') {
+    if (event.type === 'thinking_delta') {
+      thinking += event.text;
+      setup.emit(event);
+    } else if (event.type === 'text_delta') {
+      sayThinking();
       text += event.text;
       setup.emit(event);
     } else if (event.type === 'tool_call') {
       calls.push(event.call);
     } else if (event.type === 'done') {
+      sayThinking();
+      doneReason = event.stats.doneReason;
       setup.emit({ type: 'turn_end', stats: event.stats, ms: performance.now() - sent });
     } else if (event.error.kind === 'aborted' && stopped.aborted && !setup.signal.aborted) {
-      return { kind: 'stopped', text };
+      return { kind: 'stopped', text, thinking };
     } else {
       return { kind: 'error', error: event.error };
     }
   }
-  if (calls.length > 0) {
-    const problems = calls.length > MAX_CALLS ? [tooManyCalls(calls.length)] : [];
-    return { kind: 'answer', text, calls: calls.slice(0, MAX_CALLS), textCalls: false, problems };
+  const answer = readAnswer({ text, thinking, calls, doneReason }, setup.toolSpecs);
+  thinking = answer.thinking;
+  sayThinking();
+  if (doneReason === 'length' && answer.text.trim() === '' && answer.calls.length === 0) {
+    setup.emit({ type: 'notice', message: `The model thought until the length limit${thinking ? ` (about ${estimateTokens(thinking)} tokens of thinking)` : ''} and wrote no answer; it is told to think less.` });
   }
-  if (text.trim() === '') return { kind: 'answer', text, calls: [], textCalls: false, problems: [EMPTY_ANSWER] };
-  const written = parseTextToolCalls(text, setup.toolNames);
-  return { kind: 'answer', text, calls: written.calls, textCalls: written.calls.length > 0, problems: written.problems };
+  return answer;
+}
+
+/** A finished answer as the model sent it: its text, its thinking, its native calls, why it ended. */
+export interface RawAnswer {
+  text: string;
+  thinking: string;
+  calls: ToolCall[];
+  doneReason: string | undefined;
+}
+
+/**
+ * What a finished answer holds: the thinking whose opening tag was in the prompt taken out of the
+ * text, the calls (native ones, or read from the text, never from the thinking), and a message
+ * for the model about each call it could not read, a call written in its thinking, an answer cut
+ * at the length limit, or an empty one. Pure.
+ */
+export function readAnswer(raw: RawAnswer, tools: readonly ToolSpec[]): Extract<TurnResult, { kind: 'answer' }> {
+  let { text, thinking } = raw;
+  if (thinking === '') {
+    // A template that opened the thinking in the prompt: its closing tag shows where it ended.
+    const split = splitThinking(text);
+    if (split.thinking !== '') ({ thinking, answer: text } = split);
+  }
+  const answer = { kind: 'answer' as const, text, thinking };
+  const cut = raw.doneReason === 'length' ? [cutOff(text, thinking)] : [];
+  if (raw.calls.length > 0) {
+    const problems = raw.calls.length > MAX_CALLS ? [tooManyCalls(raw.calls.length)] : [];
+    return { ...answer, calls: raw.calls.slice(0, MAX_CALLS), textCalls: false, problems: [...cut, ...problems] };
+  }
+  const written = text.trim() === '' ? { calls: [], problems: [] } : parseTextToolCalls(text, tools);
+  const inThinking = written.calls.length === 0 && thinking !== '' ? callsInThinking(thinking, tools) : [];
+  const empty = text.trim() === '' && cut.length === 0 && inThinking.length === 0 ? [EMPTY_ANSWER] : [];
+  return { ...answer, calls: written.calls, textCalls: written.calls.length > 0, problems: [...cut, ...inThinking, ...written.problems, ...empty] };
+}
+
+/**
+ * Thinking is never run; a model that wrote its call there (Qwen3.5 often closes its thinking
+ * after the call) is told so, the call named, when its answer holds no call of its own.
+ */
+function callsInThinking(thinking: string, tools: readonly ToolSpec[]): string[] {
+  const { calls } = parseTextToolCalls(thinking, tools);
+  if (calls.length === 0) return [];
+  const names = [...new Set(calls.map((call) => call.name))].join(', ');
+  return [`Your ${names} call was written inside your thinking, and nothing in the thinking is run. Make the call in your answer, after the thinking ends.`];
+}
+
+/**
+ * An answer a length limit cut (the context window, or a thinking model that thought until the
+ * limit): the model is told what happened, not that its answer was empty.
+ */
+function cutOff(text: string, thinking: string): string {
+  if (text.trim() === '' && thinking !== '') {
+    return 'Your answer reached the length limit while you were still thinking: no answer and no tool call came. Think less: make the next tool call now, or call finish.';
+  }
+  return 'Your answer was cut off at the length limit: a tool call cut off in it was not run. Write shorter answers: one tool call at a time, and large files in several edits.';
 }
 
 /** What a model that answered nothing is told; two in a row stop the task (see the loop). */

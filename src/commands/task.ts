@@ -96,7 +96,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
     throw error;
   });
   const { task, provider, repo } = session;
-  const view = options.json ? createJsonView(process.stdout) : createTaskView(process.stdout, createColors(process.stdout), process.stdout.isTTY === true);
+  const view = options.json ? createJsonView(process.stdout) : createTaskView(process.stdout, createColors(process.stdout), process.stdout.isTTY === true, process.stdout.columns || 80);
 
   const { createLanguageServers } = await import('../lsp/registry.js');
   const env = taskEnvironment(session.config);

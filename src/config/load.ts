@@ -5,11 +5,14 @@ import type { PermissionRule } from '../permissions.js';
 import { userConfigDir } from './paths.js';
 import { contentHash, repositoryOf, splitRepoLayer, trustAnswer, type UntrustedRepoConfig } from './trust.js';
 import { type ConfigLayer, type LspEntry, type ProviderConfig, validateConfig } from './validate.js';
+import type { ThinkSetting } from '../model/types.js';
 
 export interface Config {
   model: string;
   providers: Record<string, ProviderConfig>;
   contextWindow: number | undefined;
+  /** Whether thinking models think (levels for those that take them); undefined: on where the model can. */
+  think: ThinkSetting | undefined;
   run: { timeoutMs: number; outputLimit: number };
   /** The command sandbox: whether it is on, what more it hides, which secret-looking variables pass. */
   sandbox: { enabled: boolean; hide: string[]; passEnv: string[] };
@@ -37,6 +40,7 @@ const DEFAULTS: Config = {
     openai: { api: 'openai', baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY' },
   },
   contextWindow: undefined,
+  think: undefined,
   run: { timeoutMs: 120_000, outputLimit: 30_000 },
   sandbox: { enabled: true, hide: [], passEnv: [] },
   lsp: {},
@@ -74,6 +78,7 @@ function merge(into: Config, layer: ConfigLayer): Config {
     model: layer.model ?? into.model,
     providers,
     contextWindow: layer.contextWindow ?? into.contextWindow,
+    think: layer.think ?? into.think,
     run: {
       timeoutMs: layer.run?.timeout !== undefined ? layer.run.timeout * 1000 : into.run.timeoutMs,
       outputLimit: layer.run?.outputLimit ?? into.run.outputLimit,

@@ -1,4 +1,5 @@
 import { CLASS_WIDE, DECISIONS, type Decision, isCommandClass, PERMISSION_CLASSES, type PermissionClass, type PermissionRule } from '../permissions.js';
+import type { ThinkSetting } from '../model/types.js';
 
 /**
  * The configuration's shape, checked by a pure function that reports every problem at once with
@@ -36,6 +37,7 @@ export interface ConfigLayer {
   lsp?: Record<string, LspEntry>;
   providers?: Record<string, ProviderConfig>;
   contextWindow?: number;
+  think?: ThinkSetting;
   run?: { timeout?: number; outputLimit?: number };
   sandbox?: SandboxConfig;
   /** `permissions`, as rules in the order written, each naming its file. */
@@ -45,7 +47,7 @@ export interface ConfigLayer {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const KEYS = ['model', 'providers', 'contextWindow', 'permissions', 'run', 'sandbox', 'lsp'];
+const KEYS = ['model', 'providers', 'contextWindow', 'think', 'permissions', 'run', 'sandbox', 'lsp'];
 
 const isStrings = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
@@ -68,6 +70,10 @@ export function validateConfig(raw: unknown, source: string): { layer: ConfigLay
     if (Number.isInteger(raw.contextWindow) && (raw.contextWindow as number) >= 2048) {
       layer.contextWindow = raw.contextWindow as number;
     } else problem('contextWindow', 'must be a whole number of tokens, at least 2048');
+  }
+  if (raw.think !== undefined) {
+    if (typeof raw.think === 'boolean' || raw.think === 'low' || raw.think === 'medium' || raw.think === 'high') layer.think = raw.think;
+    else problem('think', 'must be true, false, "low", "medium" or "high"');
   }
   if (raw.providers !== undefined) {
     if (!isRecord(raw.providers)) problem('providers', 'must be an object: { "ollama": { "baseUrl": "..." } }');

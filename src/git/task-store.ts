@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Locality } from '../model/types.js';
 import { byCodeUnits } from '../order.js';
 import type { ModelUsage } from './trailers.js';
+import type { ThinkSetting } from '../model/types.js';
 
 /**
  * Task state that must outlive the process, kept in the repository's git directory
@@ -41,6 +42,8 @@ export interface TaskRecord {
   /** Step commits so far (Agent-Step of the last one). */
   steps: number;
   numCtx?: number;
+  /** The `think` sent on every request of the task, decided at its start; absent: not sent. */
+  think?: ThinkSetting;
   /** Reads and commands the user allowed for the rest of this task. */
   allowances?: { class: 'read' | 'run'; pattern: string; network?: boolean }[];
   /** Index of the first message not yet in a step's git note. */

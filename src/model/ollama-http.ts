@@ -24,8 +24,9 @@ export class OllamaHttpError extends Error {
 
 /** One line of a streamed /api/chat answer, as far as hunkwise reads it. */
 export interface ChatPart {
-  message?: { content?: string; tool_calls?: { function: { name: string; arguments: unknown } }[] };
+  message?: { content?: string; thinking?: string; tool_calls?: { function: { name: string; arguments: unknown } }[] };
   done?: boolean;
+  done_reason?: string;
   prompt_eval_count?: number;
   eval_count?: number;
   eval_duration?: number;

@@ -1,6 +1,7 @@
 import { errorCode, isRecord } from './error-code.js';
 import { localityOf, resolveOllamaHost } from './locality.js';
 import { type ChatPart, OllamaHttpError, ollamaApi } from './ollama-http.js';
+import { separateThinking } from './thinking.js';
 import {
   type ChatMessage,
   type ChatRequest,
@@ -55,7 +56,7 @@ export function createOllamaProvider(options: OllamaProviderOptions): ModelProvi
       }
     },
 
-    chat: (request) => streamChat(target, request),
+    chat: (request) => separateThinking(streamChat(target, request)),
   };
 }
 
@@ -74,13 +75,19 @@ async function* streamChat(target: Target, request: ChatRequest): AsyncGenerator
       model: target.model,
       messages: request.messages.map(toOllamaMessage),
       ...(request.tools.length > 0 ? { tools: request.tools.map(toOllamaTool) } : {}),
+      ...(request.think === undefined ? {} : { think: request.think }),
       options: { num_ctx: request.numCtx },
     });
     for await (const part of stream) {
       if (signal?.aborted) throw signal.reason; // lines already buffered are not shown after a stop
-      const content = part.message?.content;
+      const { thinking, content } = part.message ?? {};
+      if (thinking) yield { type: 'thinking_delta', text: thinking };
       if (content) yield { type: 'text_delta', text: content };
       for (const call of part.message?.tool_calls ?? []) yield { type: 'tool_call', call: toToolCall(call) };
+      if (part.done && part.done_reason === 'load') {
+        // What Ollama answers a request with nothing to answer: the model was loaded, no turn ran.
+        throw new ModelError('server', `Ollama at ${target.host} loaded ${target.model} but answered nothing (done_reason "load")`);
+      }
       if (part.done) {
         yield { type: 'done', stats: statsOf(part) };
         return;
@@ -101,6 +108,8 @@ function toOllamaMessage(message: ChatMessage): Record<string, unknown> {
       return {
         role: 'assistant',
         content: message.content,
+        // Ollama's templates decide what of it the model sees again (gpt-oss keeps it around tool calls).
+        ...(message.thinking ? { thinking: message.thinking } : {}),
         ...(message.toolCalls?.length
           ? { tool_calls: message.toolCalls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) }
           : {}),
@@ -140,6 +149,7 @@ function statsOf(part: ChatPart): TurnStats {
     evalMs: nsToMs(part.eval_duration),
     loadMs: nsToMs(part.load_duration),
     totalMs: nsToMs(part.total_duration),
+    ...(typeof part.done_reason === 'string' ? { doneReason: part.done_reason } : {}),
   };
 }
 

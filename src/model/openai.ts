@@ -2,6 +2,8 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { errorCode, isRecord } from './error-code.js';
 import { localityOf } from './locality.js';
+import { type ServerEvent, serverEvents } from './sse.js';
+import { separateThinking } from './thinking.js';
 import {
   type ChatMessage,
   type ChatRequest,
@@ -70,7 +72,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       }
     },
 
-    chat: (request) => streamChat(client, target, request),
+    chat: (request) => separateThinking(streamChat(client, target, request)),
   };
 }
 
@@ -88,28 +90,37 @@ async function* streamChat(client: OpenAI, target: Target, request: ChatRequest)
   let started = false;
   try {
     if (signal?.aborted) throw signal.reason;
-    const stream = await client.chat.completions.create(
-      {
-        model: target.model,
-        messages: toOpenAIMessages(request.messages),
-        ...(hadTools ? { tools: request.tools.map(toOpenAITool) } : {}),
-        stream: true,
-        stream_options: { include_usage: true },
-      },
-      { signal },
-    );
+    const response = await client.chat.completions
+      .create(
+        {
+          model: target.model,
+          messages: toOpenAIMessages(request.messages),
+          ...(hadTools ? { tools: request.tools.map(toOpenAITool) } : {}),
+          ...(typeof request.think === 'string' ? { reasoning_effort: request.think } : {}),
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal },
+      )
+      .asResponse();
     started = true;
+    if (!response.body) throw new ModelError('stream_broken', `${target.baseUrl} answered with no body`);
     const calls: { name: string; text: string }[] = [];
-    let finished = false;
+    let finishReason: string | undefined;
     let usage: ChatCompletionChunk['usage'];
-    for await (const chunk of stream) {
-      if (signal?.aborted) break; // chunks already buffered are not shown after a stop
+    for await (const event of serverEvents(response.body)) {
+      if (signal?.aborted) break; // events already buffered are not shown after a stop
+      if (event.data.startsWith('[DONE]')) break;
+      const chunk = parseChunk(event, target);
       if (chunk.usage) usage = chunk.usage;
-      const choice = chunk.choices[0];
+      const choice = chunk.choices?.[0];
       if (!choice) continue;
-      if (choice.finish_reason) finished = true;
-      const { content, tool_calls: fragments } = choice.delta ?? {};
-      if (content || fragments?.length) firstTokenAt ??= performance.now();
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+      const delta: Delta = choice.delta ?? {};
+      const thinking = delta.reasoning_content ?? delta.reasoning;
+      const { content, tool_calls: fragments } = delta;
+      if (content || thinking || fragments?.length) firstTokenAt ??= performance.now();
+      if (typeof thinking === 'string' && thinking) yield { type: 'thinking_delta', text: thinking };
       if (content) yield { type: 'text_delta', text: content };
       for (const fragment of fragments ?? []) {
         const index = fragment.index ?? calls.length;
@@ -119,9 +130,8 @@ async function* streamChat(client: OpenAI, target: Target, request: ChatRequest)
         if (fragment.function?.arguments) slot.text += fragment.function.arguments;
       }
     }
-    // The package ends the iteration quietly when the request is aborted.
     if (signal?.aborted) throw signal.reason;
-    if (!finished) throw new ModelError('stream_broken', `the answer from ${target.baseUrl} ended before it was complete`);
+    if (finishReason === undefined) throw new ModelError('stream_broken', `the answer from ${target.baseUrl} ended before it was complete`);
     for (const call of calls) if (call) yield { type: 'tool_call', call: toToolCall(call) };
     const endedAt = performance.now();
     const stats = {
@@ -130,11 +140,35 @@ async function* streamChat(client: OpenAI, target: Target, request: ChatRequest)
       evalMs: firstTokenAt === undefined ? 0 : endedAt - firstTokenAt,
       loadMs: 0,
       totalMs: endedAt - startedAt,
+      doneReason: finishReason,
     };
     yield { type: 'done', stats };
   } catch (error) {
     yield { type: 'error', error: toModelError(error, target, signal, hadTools, started) };
   }
+}
+
+/** A chunk's delta with the reasoning fields servers add: `reasoning_content` (llama.cpp, vLLM, LM Studio), `reasoning` (Ollama, vLLM). */
+type Delta = ChatCompletionChunk.Choice.Delta & { reasoning_content?: unknown; reasoning?: unknown };
+
+/**
+ * One event's chunk. An error the server put in the stream (an `error` event, llama.cpp's
+ * `error:` field, a `data:` object holding `error`) is thrown with its own words.
+ */
+function parseChunk(event: ServerEvent, target: Target): Partial<ChatCompletionChunk> {
+  let value: unknown;
+  try {
+    value = JSON.parse(event.data);
+  } catch {
+    if (event.event === 'error') throw new ModelError('server', `${target.baseUrl} sent an error in its answer: ${event.data.slice(0, 300)}`);
+    throw new ModelError('stream_broken', `the answer from ${target.baseUrl} broke off: an event is not JSON (${event.data.slice(0, 80)})`);
+  }
+  const error = isRecord(value) && value.error !== undefined ? value.error : event.event === 'error' ? value : undefined;
+  if (error !== undefined) {
+    const message = isRecord(error) && typeof error.message === 'string' ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
+    throw new ModelError('server', `${target.baseUrl} sent an error in its answer: ${message}`);
+  }
+  return isRecord(value) ? (value as Partial<ChatCompletionChunk>) : {};
 }
 
 /**

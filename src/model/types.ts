@@ -16,6 +16,8 @@ export type ChatMessage =
   | {
       role: 'assistant';
       content: string;
+      /** What a thinking model thought before this answer: sent back only as its provider's template expects. */
+      thinking?: string;
       toolCalls?: ToolCall[];
       /** The model wrote its calls into `content` (the text tool protocol) rather than sending them natively. */
       textCalls?: boolean;
@@ -42,8 +44,13 @@ export interface ChatRequest {
   tools: ToolDefinition[];
   /** The context window of the task; the same value on every request of a task. */
   numCtx: number;
+  /** Whether (or how hard) a thinking model thinks; left out, the server's default. */
+  think?: ThinkSetting;
   signal?: AbortSignal;
 }
+
+/** The `think` of the config: on, off, or a level for models that take levels (gpt-oss). */
+export type ThinkSetting = boolean | 'low' | 'medium' | 'high';
 
 export interface TurnStats {
   promptTokens: number;
@@ -53,6 +60,8 @@ export interface TurnStats {
   /** Milliseconds spent loading the model before this turn. */
   loadMs: number;
   totalMs: number;
+  /** Why the answer ended, as the server said: `stop`, `length` (a limit cut it), `tool_calls`... */
+  doneReason?: string;
 }
 
 export type ModelErrorKind =
@@ -82,6 +91,8 @@ export class ModelError extends Error {
 /** A model's answer as it streams. A stream ends with exactly one `done` or one `error`. */
 export type ModelEvent =
   | { type: 'text_delta'; text: string }
+  /** The model's thinking: its own field (Ollama's `thinking`, `reasoning_content`) or `<think>` in its text. */
+  | { type: 'thinking_delta'; text: string }
   | { type: 'tool_call'; call: ToolCall }
   | { type: 'done'; stats: TurnStats }
   | { type: 'error'; error: ModelError };

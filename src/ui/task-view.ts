@@ -1,5 +1,6 @@
 import type { AgentEvent } from '../agent/events.js';
 import type { Colors } from './color.js';
+import { estimateTokens } from '../agent/token-estimate.js';
 import { thousands } from './numbers.js';
 
 /**
@@ -32,16 +33,24 @@ const firstLine = (text: string, max = 160): string => {
  * `live`: the output is a terminal, so the line shown while waiting for the first token counts
  * the seconds and is erased when the answer starts; elsewhere it is printed once.
  */
-export function createTaskView(out: Writer, c: Colors, live = false): (event: AgentEvent) => void {
+export function createTaskView(out: Writer, c: Colors, live = false, columns = 80): (event: AgentEvent) => void {
   let midLine = false;
   let model = '';
   const waiting = createWaitingLine(out, c, live);
+  const thinking = createThinkingLine(out, c, live, columns);
   const line = (text: string): void => {
     out.write(`${midLine ? '\n' : ''}${text}\n`);
     midLine = false;
   };
   return (event) => {
     if (event.type !== 'turn_start') waiting.stop();
+    if (event.type === 'thinking_delta') {
+      if (midLine) out.write('\n');
+      midLine = false;
+      thinking.add(event.text);
+      return;
+    }
+    if (event.type !== 'thinking') thinking.fold();
     switch (event.type) {
       case 'task_start':
         model = event.model;
@@ -93,9 +102,52 @@ export function createTaskView(out: Writer, c: Colors, live = false): (event: Ag
       case 'error':
         line(`${c.red('error:')} ${printable(event.message)}${event.hint ? `\n${printable(event.hint)}` : ''}`);
         return;
+      case 'thinking':
+        thinking.whole(event.text);
+        return;
       case 'done':
         return;
     }
+  };
+}
+
+/**
+ * A turn's thinking, shown as what it is: on a terminal one dimmed line that follows the latest
+ * thought with a token count, folded once the answer starts to `thought · N tokens: <its first
+ * line>`; elsewhere only the folded line. The whole of it is in `--json` (the `thinking` event).
+ */
+function createThinkingLine(out: Writer, c: Colors, live: boolean, columns: number): { add(text: string): void; fold(): void; whole(text: string): void } {
+  let text = '';
+  let folded = true;
+  const summary = (): string => {
+    const tokens = estimateTokens(text);
+    return `thought · ${thousands(tokens)} token${tokens === 1 ? '' : 's'}`;
+  };
+  const clip = (line: string): string => (line.length > columns - 1 ? `${line.slice(0, columns - 2)}…` : line);
+  return {
+    add(delta) {
+      if (folded) text = '';
+      folded = false;
+      text += delta;
+      if (!live) return;
+      const latest = printable(text.replace(/\s+/g, ' ').trim());
+      const head = `thinking · ${thousands(estimateTokens(text))} tokens: `;
+      const room = Math.max(10, columns - head.length - 2);
+      out.write(`\r\x1b[K${c.dim(clip(head + (latest.length > room ? `…${latest.slice(-room)}` : latest)))}`);
+    },
+    fold() {
+      if (folded) return;
+      folded = true;
+      const first = firstLine(text.trim());
+      out.write(`${live ? '\r\x1b[K' : ''}${c.dim(clip(`${summary()}${first ? `: ${first}` : ''}`))}\n`);
+    },
+    // The answer had no thinking of its own streamed (a closing tag found at the end): said once.
+    whole(all) {
+      if (!folded) return;
+      text = all;
+      folded = false;
+      this.fold();
+    },
   };
 }
 
@@ -140,9 +192,10 @@ function createWaitingLine(out: Writer, c: Colors, live: boolean): { start(text:
   };
 }
 
-/** `--json`: one JSON object per event and line. Text deltas are passed through as they come. */
+/** `--json`: one JSON object per event and line. Text deltas are passed through as they come; thinking comes whole. */
 export function createJsonView(out: Writer): (event: AgentEvent) => void {
   return (event) => {
-    out.write(`${JSON.stringify(event)}\n`);
+    // Thinking comes whole, as one `thinking` event a turn.
+    if (event.type !== 'thinking_delta') out.write(`${JSON.stringify(event)}\n`);
   };
 }
