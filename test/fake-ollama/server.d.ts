@@ -10,6 +10,8 @@ export interface FakeModel {
   contextLength?: number | null;
   /** Whether capabilities include "tools"; without it a chat request with tools gets a 400. */
   tools?: boolean;
+  /** Whether capabilities include "thinking"; without it a chat request with `think` gets a 400. Default false. */
+  thinking?: boolean;
   /** false: /api/show has no `capabilities` (as Ollama before 0.6 answered). Default true. */
   showsCapabilities?: boolean;
   size?: number;
@@ -26,6 +28,12 @@ export interface FakeToolCall {
 /** One scripted answer to one /api/chat request. */
 export interface FakeTurn {
   content?: string;
+  /** Streamed before the content in `message.thinking` (unless the request sent `think: false`). */
+  thinking?: string;
+  /** The last line's done_reason. Default "stop". */
+  doneReason?: string;
+  /** Answer exactly these bytes (a recorded stream), after the server's own checks. */
+  raw?: { body: string; status?: number; contentType?: string };
   toolCalls?: FakeToolCall[];
   /** Stream the content in pieces of this many characters (default: up to three words a piece). */
   chunkSize?: number;

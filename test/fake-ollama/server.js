@@ -56,6 +56,9 @@ export async function startFakeOllama(options = {}) {
       if (Array.isArray(body.tools) && body.tools.length > 0 && !model.tools) {
         return sendJson(res, 400, { error: `registry.ollama.ai/library/${requested} does not support tools` });
       }
+      if (body.think !== undefined && body.think !== false && !model.thinking) {
+        return sendJson(res, 400, { error: `registry.ollama.ai/library/${requested} does not support thinking` });
+      }
       loaded.add(model.name);
       const index = turnIndex++;
       const turn = typeof script === 'function' ? await script(body, index) : script[index];
@@ -76,7 +79,13 @@ export async function startFakeOllama(options = {}) {
       finished = true;
       return sendJson(res, turn.error.status, { error: turn.error.error });
     }
+    if (turn.raw) {
+      finished = true;
+      res.writeHead(turn.raw.status ?? 200, { 'content-type': turn.raw.contentType ?? 'application/x-ndjson' });
+      return res.end(turn.raw.body);
+    }
     const content = turn.content ?? '';
+    const doneReason = turn.doneReason ?? 'stop';
     const toolCalls = (turn.toolCalls ?? []).map((c) => ({ function: { name: c.name, arguments: c.arguments ?? {} } }));
     const stats = statsOf(body, turn, content);
     const base = () => ({ model: body.model, created_at: new Date().toISOString() });
@@ -84,15 +93,16 @@ export async function startFakeOllama(options = {}) {
       if (turn.cutAfter !== undefined) return cut(res);
       const message = { role: 'assistant', content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
       finished = true;
-      return sendJson(res, 200, { ...base(), message, done: true, done_reason: 'stop', ...stats });
+      return sendJson(res, 200, { ...base(), message, done: true, done_reason: doneReason, ...stats });
     }
-    const lines = splitContent(content, turn.chunkSize).map((piece) => ({
-      ...base(),
-      message: { role: 'assistant', content: piece },
-      done: false,
-    }));
+    // Thinking comes first, in its own field, when the request did not turn it off (as Ollama streams it).
+    const thinking = body.think === false ? '' : (turn.thinking ?? '');
+    const lines = [
+      ...splitContent(thinking, turn.chunkSize).map((piece) => ({ ...base(), message: { role: 'assistant', content: '', thinking: piece }, done: false })),
+      ...splitContent(content, turn.chunkSize).map((piece) => ({ ...base(), message: { role: 'assistant', content: piece }, done: false })),
+    ];
     if (toolCalls.length) lines.push({ ...base(), message: { role: 'assistant', content: '', tool_calls: toolCalls }, done: false });
-    lines.push({ ...base(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', ...stats });
+    lines.push({ ...base(), message: { role: 'assistant', content: '' }, done: true, done_reason: doneReason, ...stats });
 
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     res.flushHeaders();

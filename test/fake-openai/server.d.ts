@@ -31,6 +31,8 @@ export interface FakeToolCall {
  */
 export interface FakeTurn {
   content?: string;
+  /** Answer exactly these bytes (a recorded stream), after the server's own checks. */
+  raw?: { body: string; status?: number; contentType?: string };
   toolCalls?: FakeToolCall[];
   /** Stream the content in pieces of about this many characters (default: up to three words a piece). */
   chunkSize?: number;

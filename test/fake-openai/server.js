@@ -71,6 +71,11 @@ export async function startFakeOpenAI(options = {}) {
       finished = true;
       return sendJson(res, turn.error.status, turn.error.body);
     }
+    if (turn.raw) {
+      finished = true;
+      res.writeHead(turn.raw.status ?? 200, { 'content-type': turn.raw.contentType ?? 'text/event-stream' });
+      return res.end(turn.raw.body);
+    }
     const content = turn.content ?? '';
     const calls = (turn.toolCalls ?? []).map((c, i) => ({
       id: `call_fake${i + 1}`,

@@ -14,7 +14,7 @@ describe('configuration', () => {
       'cfg.json',
     );
     expect(problems).toEqual([
-      'cfg.json: colour: unknown key (known keys: model, providers, contextWindow, permissions, run, sandbox, lsp)',
+      'cfg.json: colour: unknown key (known keys: model, providers, contextWindow, think, permissions, run, sandbox, lsp)',
       'cfg.json: model: must be a string "provider/model", e.g. "ollama/qwen2.5-coder:7b"',
       'cfg.json: contextWindow: must be a whole number of tokens, at least 2048',
       'cfg.json: providers.ollama.baseUrl: must be an http:// or https:// URL',

@@ -75,7 +75,7 @@ describe('ollama provider: chat', () => {
     expect(texts(events).join('')).toBe(content);
     expect(events.at(-1)).toEqual({
       type: 'done',
-      stats: { promptTokens: 120, evalTokens: 30, evalMs: 600, loadMs: 2, totalMs: 722 },
+      stats: { promptTokens: 120, evalTokens: 30, evalMs: 600, loadMs: 2, totalMs: 722, doneReason: 'stop' },
     });
   });
 

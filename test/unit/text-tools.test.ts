@@ -9,7 +9,7 @@ import {
 } from '../../src/agent/text-tools.js';
 import { toolDefinitions, tools } from '../../src/agent/tools/index.js';
 
-const names = tools.map((tool) => tool.name);
+const names = toolDefinitions();
 const parse = (text: string) => parseTextToolCalls(text, names);
 const read = (path: string) => ({ name: 'read_file', arguments: { path } });
 
@@ -253,7 +253,7 @@ describe('parseTextToolCalls', () => {
         expect(result.calls).toEqual([]);
         expect(result.problems).toHaveLength(1);
         expect(result.problems[0]).toContain('Unknown tool "read_files"');
-        expect(result.problems[0]).toContain(`the tools are: ${names.join(', ')}`);
+        expect(result.problems[0]).toContain(`the tools are: ${names.map((tool) => tool.name).join(', ')}`);
       }
     });
 
@@ -266,7 +266,7 @@ describe('parseTextToolCalls', () => {
     });
 
     it('reports a tag without a call object', () => {
-      expect(parse('<tool_call></tool_call>').problems[0]).toContain('The <tool_call> tags hold no JSON object.');
+      expect(parse('<tool_call></tool_call>').problems[0]).toContain('The <tool_call> tags hold no call.');
       expect(parse('<tool_call>{"path": "a"}</tool_call>').problems[0]).toContain('has no "name"');
       expect(parse('<tool_call>[1]</tool_call>').problems[0]).toContain('must be a JSON object, got number 1');
     });
@@ -343,6 +343,16 @@ describe('parseTextToolCalls', () => {
       '<tool_call>{'.repeat(80_000),
       '```{"name": "read_file"'.repeat(40_000),
       '"\\{}'.repeat(250_000),
+      '[read_file('.repeat(100_000),
+      '<read_file>'.repeat(100_000),
+      '<function=read_file>'.repeat(60_000),
+      '<|message|>to=read_file'.repeat(50_000),
+      '[TOOL_CALLS]'.repeat(80_000),
+      '<|tool_call_start|>'.repeat(80_000),
+      '<tool><name>read_file</name>'.repeat(50_000),
+      '<｜tool▁call▁begin｜>function<｜tool▁sep｜>'.repeat(50_000),
+      'read_file(path="'.repeat(50_000),
+      '<|tool_call>call:read_file{path:'.repeat(50_000),
     ];
     for (const text of garbage) {
       const result = parse(text);
@@ -362,6 +372,54 @@ describe('parseTextToolCalls', () => {
       expect(() => parse(text)).not.toThrow();
       expect(() => stripToolCallText(text, names)).not.toThrow();
     }
+  });
+});
+
+describe('the forms other models write', () => {
+  // The model outputs themselves, with their sources, are in test/fixtures/model-outputs; these
+  // pin the behaviour around them with hunkwise's own tools.
+  it('matches a tool name leniently only where that is unambiguous', () => {
+    expect(parse('<tool_call>{"name": "functions.read_file", "arguments": {"path": "a"}}</tool_call>').calls).toEqual([read('a')]);
+    expect(parse('<tool_call>{"name": "Read_File", "arguments": {"path": "a"}}</tool_call>').calls).toEqual([read('a')]);
+    expect(parse('<tool_call>{"name": "read-file", "arguments": {"path": "a"}}</tool_call>').calls).toEqual([read('a')]);
+    // Another agent's tool is not guessed to be one of ours.
+    const other = parse('<tool_call>{"name": "execute_command", "arguments": {"command": "ls"}}</tool_call>');
+    expect(other.calls).toEqual([]);
+    expect(other.problems[0]).toContain('Unknown tool "execute_command"');
+    expect(parse('<execute_command><command>ls</command></execute_command>')).toEqual({ calls: [], problems: [] });
+  });
+
+  it('types the values of the XML and Python forms by the tool\'s schema', () => {
+    const xml = '<tool_call>\n<function=read_file>\n<parameter=path>\nsrc/a.ts\n</parameter>\n<parameter=start_line>\n3\n</parameter>\n</function>\n</tool_call>';
+    expect(parse(xml).calls).toEqual([{ name: 'read_file', arguments: { path: 'src/a.ts', start_line: 3 } }]);
+    expect(parse('[read_file(path=src/a.ts, start_line=3)]').calls).toEqual([{ name: 'read_file', arguments: { path: 'src/a.ts', start_line: 3 } }]);
+    expect(parse('<|python_tag|>read_file("src/a.ts", 3)').calls).toEqual([{ name: 'read_file', arguments: { path: 'src/a.ts', start_line: 3 } }]);
+  });
+
+  it('answers a Qwen call cut off before </function> with a message, not a call', () => {
+    const cut = parse('<tool_call>\n<function=write_file>\n<parameter=path>\na.ts\n</parameter>\n<parameter=content>\nexport const');
+    expect(cut.calls).toEqual([]);
+    expect(cut.problems[0]).toContain('was cut off before its </function>');
+  });
+
+  it('takes no prose for a call', () => {
+    const prose = [
+      'The API answers {"name": "read_file", "ok": true} when it works.',
+      'Here is how a tool is defined:\n```python\ndef read_file(path="a"):\n    return open(path).read()\n```',
+      'In Python you would write:\n```python\nprint(read_file(path="a"))\nx = 1\n```',
+      'Call `read_file(path="a")` when you need it.',
+      'See [read_file](https://example.com/docs) for details.',
+      'An element like <div class="x">text</div> renders a box.',
+      '[1, 2, 3] is a list.',
+    ];
+    for (const text of prose) expect(parse(text), text).toEqual({ calls: [], problems: [] });
+  });
+
+  it('drops what follows a <tool_response> the model wrote itself', () => {
+    const text = '<tool_call>{"name": "read_file", "arguments": {"path": "a"}}</tool_call>\n<tool_response>\n1: x\n</tool_response>\n<tool_call>{"name": "read_file", "arguments": {"path": "b"}}</tool_call>';
+    const result = parse(text);
+    expect(result.calls).toEqual([read('a')]);
+    expect(result.problems[0]).toContain('a <tool_result> you wrote yourself');
   });
 });
 
