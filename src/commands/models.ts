@@ -17,7 +17,7 @@ export async function modelsCommand(provider: string | undefined, options: Model
     throw error;
   });
   if (options.json) {
-    const rows = entries.map((e) => ({ name: e.name, size: e.size ?? null, contextLength: e.contextLength ?? null, tools: e.tools ?? null }));
+    const rows = entries.map((e) => ({ name: e.name, size: e.size ?? null, contextLength: e.contextLength ?? null, tools: e.tools ?? null, thinks: e.thinks ?? null }));
     process.stdout.write(`${JSON.stringify(rows)}\n`);
     return;
   }
@@ -60,10 +60,13 @@ function noModels(source: CatalogSource): string {
 
 const yesNo = (value: boolean | undefined): string => (value === undefined ? '?' : value ? 'yes' : 'no');
 
+/** TOOLS: `native` calls, or `text` (the tools described in the prompt, the calls read from the answer). */
+const toolsColumn = (value: boolean | undefined): string => (value === undefined ? '?' : value ? 'native' : 'text');
+
 function formatTable(entries: CatalogEntry[]): string {
   const rows = [
-    ['NAME', 'SIZE', 'CONTEXT', 'TOOLS'],
-    ...entries.map((e) => [e.name, e.size === undefined ? '?' : humanSize(e.size), String(e.contextLength ?? '?'), yesNo(e.tools)]),
+    ['NAME', 'SIZE', 'CONTEXT', 'TOOLS', 'THINKS'],
+    ...entries.map((e) => [e.name, e.size === undefined ? '?' : humanSize(e.size), String(e.contextLength ?? '?'), toolsColumn(e.tools), yesNo(e.thinks)]),
   ];
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
   return rows.map((row) => `${row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0))).join('  ')}\n`).join('');

@@ -2,7 +2,8 @@ import { type Config, taskNumCtx } from '../config/load.js';
 import { AgentError } from '../errors.js';
 import { type CatalogSource, catalogSource, describeModel, listModels, missingKey, ollamaVersion } from '../model/catalog.js';
 import { formatModelName, type ModelName, parseModelName } from '../model/model-name.js';
-import { ModelError } from '../model/types.js';
+import { taskThink } from '../model/thinking.js';
+import { ModelError, type ThinkSetting } from '../model/types.js';
 import { type Check, fail, ok, warn } from './check.js';
 
 /** A small coder model with native tool calls, to suggest when the configured one has none. */
@@ -34,7 +35,13 @@ export async function modelChecks(config: Config, named: boolean): Promise<Check
   if (server.status === 'fail') return [server];
   try {
     const entry = await describeModel(source, name.model);
-    return [server, ok('model', `${entry.name} is there`), checkTools(entry.name, entry.tools), checkContext(entry.contextLength, config.contextWindow)];
+    return [
+      server,
+      ok('model', `${entry.name} is there`),
+      checkTools(entry.name, entry.tools),
+      checkThinking(entry.name, entry.thinks, config.think),
+      checkContext(entry.contextLength, config.contextWindow),
+    ];
   } catch (error) {
     if (error instanceof ModelError) return [server, modelProblem(error, name, source)];
     throw error;
@@ -67,6 +74,21 @@ async function checkServer(source: CatalogSource): Promise<Check> {
 function modelProblem(error: ModelError, name: ModelName, source: CatalogSource): Check {
   const pull = error.kind === 'model_not_found' && source.api === 'ollama';
   return fail('model', error.message, pull ? `ollama pull ${name.model}` : error.hint);
+}
+
+/** Whether the model thinks, and what `think` a task sends it. */
+function checkThinking(model: string, thinks: boolean | undefined, setting: ThinkSetting | undefined): Check {
+  const think = taskThink(setting, thinks === undefined ? [] : thinks ? ['thinking'] : ['completion'], model);
+  if (thinks === true) {
+    const sent = think.think === false ? 'think: false is sent (config): it answers without thinking' : `think: ${JSON.stringify(think.think)} is sent${setting === undefined ? '' : ' (config)'}`;
+    return ok('thinking', `${model} thinks before it answers; ${sent}. Its thinking is shown folded and never read for tool calls.`);
+  }
+  if (thinks === false) {
+    if (think.notice) return warn('thinking', think.notice, 'Remove "think" from your config, or choose a model that thinks.');
+    return ok('thinking', `${model} does not think (no thinking capability)`);
+  }
+  const sent = setting === undefined ? 'nothing is sent' : typeof setting === 'string' ? `reasoning_effort "${setting}" is sent to OpenAI-compatible servers, think to Ollama` : `think: ${setting} is sent to Ollama`;
+  return ok('thinking', `the server does not say whether ${model} thinks; ${sent}. Thinking it writes in <think> tags is shown as thinking.`);
 }
 
 function checkTools(model: string, tools: boolean | undefined): Check {

@@ -39,8 +39,10 @@ export interface CatalogEntry {
   /** Bytes on disk, when the server says. */
   size: number | undefined;
   contextLength: number | undefined;
-  /** Whether the model calls tools natively; undefined when the server does not say. */
+  /** Whether the model calls tools natively (else the text protocol); undefined when the server does not say. */
   tools: boolean | undefined;
+  /** Whether the model thinks before it answers (Ollama's `thinking` capability); undefined when the server does not say. */
+  thinks: boolean | undefined;
 }
 
 /** These are quick questions: a server that stays silent this long has a problem to report. */
@@ -161,7 +163,7 @@ async function listOpenAI(source: CatalogSource, signal: AbortSignal | undefined
   }
 }
 
-/** `context_length` (OpenRouter) or `max_model_len` (vLLM); tools from OpenRouter's `supported_parameters`. */
+/** `context_length` (OpenRouter) or `max_model_len` (vLLM); tools and reasoning from OpenRouter's `supported_parameters`. */
 function openAIEntry(provider: string, model: unknown): CatalogEntry {
   const fields = isRecord(model) ? model : {};
   const length = [fields.context_length, fields.max_model_len].find((n) => typeof n === 'number' && n > 0);
@@ -171,13 +173,15 @@ function openAIEntry(provider: string, model: unknown): CatalogEntry {
     size: undefined,
     contextLength: typeof length === 'number' ? length : undefined,
     tools: Array.isArray(parameters) ? parameters.includes('tools') : undefined,
+    thinks: Array.isArray(parameters) ? parameters.includes('reasoning') : undefined,
   };
 }
 
-/** Ollama answers capabilities from 0.6 on; an empty list says nothing about tools. */
-function detailsOf(info: ModelInfo | undefined): Pick<CatalogEntry, 'contextLength' | 'tools'> {
+/** Ollama answers capabilities from 0.6 on; an empty list says nothing about tools or thinking. */
+function detailsOf(info: ModelInfo | undefined): Pick<CatalogEntry, 'contextLength' | 'tools' | 'thinks'> {
   const capabilities = info?.capabilities ?? [];
-  return { contextLength: info?.contextLength, tools: capabilities.length > 0 ? capabilities.includes('tools') : undefined };
+  const has = (capability: string): boolean | undefined => (capabilities.length > 0 ? capabilities.includes(capability) : undefined);
+  return { contextLength: info?.contextLength, tools: has('tools'), thinks: has('thinking') };
 }
 
 /**

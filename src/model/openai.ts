@@ -2,7 +2,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { errorCode, isRecord } from './error-code.js';
 import { localityOf } from './locality.js';
-import { type ServerEvent, serverEvents } from './sse.js';
+import { serverEvents } from './sse.js';
 import { separateThinking } from './thinking.js';
 import {
   type ChatMessage,
@@ -108,10 +108,7 @@ async function* streamChat(client: OpenAI, target: Target, request: ChatRequest)
     const calls: { name: string; text: string }[] = [];
     let finishReason: string | undefined;
     let usage: ChatCompletionChunk['usage'];
-    for await (const event of serverEvents(response.body)) {
-      if (signal?.aborted) break; // events already buffered are not shown after a stop
-      if (event.data.startsWith('[DONE]')) break;
-      const chunk = parseChunk(event, target);
+    for await (const chunk of chunksOf(response, target, signal)) {
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices?.[0];
       if (!choice) continue;
@@ -152,23 +149,60 @@ async function* streamChat(client: OpenAI, target: Target, request: ChatRequest)
 type Delta = ChatCompletionChunk.Choice.Delta & { reasoning_content?: unknown; reasoning?: unknown };
 
 /**
- * One event's chunk. An error the server put in the stream (an `error` event, llama.cpp's
+ * The chunks of an answer. A server that answers a streamed request with one JSON body (an error
+ * object at status 200, or the whole completion) is read as that body; events that lost the blank
+ * line between them (one `data:` line each) are read one by one.
+ */
+async function* chunksOf(response: Response, target: Target, signal: AbortSignal | undefined): AsyncGenerator<Partial<ChatCompletionChunk>, void, undefined> {
+  if (/json/i.test(response.headers.get('content-type') ?? '')) {
+    const whole = parseData(await response.text(), undefined, target);
+    for (const value of whole) yield asChunk(value);
+    return;
+  }
+  for await (const event of serverEvents(response.body as AsyncIterable<Uint8Array>)) {
+    if (signal?.aborted) return; // events already buffered are not shown after a stop
+    if (event.data.startsWith('[DONE]')) return;
+    yield* parseData(event.data, event.event, target);
+  }
+}
+
+/**
+ * One event's data as chunks. An error the server put in the stream (an `error` event, llama.cpp's
  * `error:` field, a `data:` object holding `error`) is thrown with its own words.
  */
-function parseChunk(event: ServerEvent, target: Target): Partial<ChatCompletionChunk> {
-  let value: unknown;
+function parseData(data: string, event: string | undefined, target: Target): Array<Partial<ChatCompletionChunk>> {
+  let values: unknown[];
   try {
-    value = JSON.parse(event.data);
+    values = [JSON.parse(data)];
   } catch {
-    if (event.event === 'error') throw new ModelError('server', `${target.baseUrl} sent an error in its answer: ${event.data.slice(0, 300)}`);
-    throw new ModelError('stream_broken', `the answer from ${target.baseUrl} broke off: an event is not JSON (${event.data.slice(0, 80)})`);
+    const lines = data.split('\n').map((line) => line.replace(/^data: ?/, '')).filter((line) => line.trim() !== '' && !line.startsWith('[DONE]'));
+    try {
+      if (lines.length < 2) throw new Error('one line');
+      values = lines.map((line) => JSON.parse(line) as unknown);
+    } catch {
+      if (event === 'error') throw new ModelError('server', `${target.baseUrl} sent an error in its answer: ${data.slice(0, 300)}`);
+      throw new ModelError('stream_broken', `the answer from ${target.baseUrl} broke off: an event is not JSON (${data.slice(0, 80)})`);
+    }
   }
-  const error = isRecord(value) && value.error !== undefined ? value.error : event.event === 'error' ? value : undefined;
-  if (error !== undefined) {
-    const message = isRecord(error) && typeof error.message === 'string' ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
-    throw new ModelError('server', `${target.baseUrl} sent an error in its answer: ${message}`);
-  }
-  return isRecord(value) ? (value as Partial<ChatCompletionChunk>) : {};
+  return values.map((value) => {
+    const error = isRecord(value) && value.error !== undefined ? value.error : event === 'error' ? value : undefined;
+    if (error !== undefined) {
+      const message = isRecord(error) && typeof error.message === 'string' ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
+      throw new ModelError('server', `${target.baseUrl} sent an error in its answer: ${message}`);
+    }
+    return isRecord(value) ? (value as Partial<ChatCompletionChunk>) : {};
+  });
+}
+
+/** A whole completion (`choices[].message`) as the chunk it would have streamed (`choices[].delta`). */
+function asChunk(value: Partial<ChatCompletionChunk>): Partial<ChatCompletionChunk> {
+  const choices = (value.choices ?? []).map((choice) => {
+    const whole = choice as typeof choice & { message?: ChatCompletionChunk.Choice.Delta };
+    if (!whole.message) return choice;
+    const toolCalls = whole.message.tool_calls?.map((call, index) => ({ ...call, index }));
+    return { ...choice, delta: { ...whole.message, ...(toolCalls ? { tool_calls: toolCalls } : {}) } };
+  });
+  return { ...value, choices };
 }
 
 /**

@@ -16,6 +16,12 @@ const TAGS: ReadonlyArray<{ open: string; close: string }> = [
   { open: '<|start|>assistant<|channel|>analysis<|message|>', close: '<|end|>' },
 ];
 
+/** gpt-oss's analysis also ends where the next message starts, without an <|end|>. */
+const HARMONY_NEXT = '<|start|>';
+
+/** The header of gpt-oss's final message, left over once its analysis is taken out. */
+const FINAL_HEADERS = ['<|start|>assistant<|channel|>final<|message|>', '<|channel|>final<|message|>'];
+
 /** The events of a turn with thinking tags in its text turned into thinking events. */
 export async function* separateThinking(events: AsyncIterable<ModelEvent>): AsyncGenerator<ModelEvent, void, undefined> {
   const splitter = new ThinkingSplitter();
@@ -36,7 +42,7 @@ type Part = { type: 'text_delta' | 'thinking_delta'; text: string };
 export class ThinkingSplitter {
   private state: 'start' | 'thinking' | 'after' | 'answer' = 'start';
   private pending = '';
-  private close = '';
+  private closes: string[] = [];
 
   push(text: string): Part[] {
     this.pending += text;
@@ -47,7 +53,7 @@ export class ThinkingSplitter {
         const tag = TAGS.find((t) => head.startsWith(t.open));
         if (tag) {
           this.pending = head.slice(tag.open.length);
-          this.close = tag.close;
+          this.closes = tag.open.includes('analysis') ? [tag.close, HARMONY_NEXT] : [tag.close];
           this.state = 'thinking';
           continue;
         }
@@ -55,20 +61,26 @@ export class ThinkingSplitter {
         this.state = 'answer';
       }
       if (this.state === 'thinking') {
-        const at = this.pending.indexOf(this.close);
-        if (at === -1) {
-          const keep = heldBack(this.pending, this.close);
+        const found = this.closes
+          .map((close) => ({ close, at: this.pending.indexOf(close) }))
+          .filter((hit) => hit.at !== -1)
+          .sort((a, b) => a.at - b.at)[0];
+        if (found === undefined) {
+          const keep = Math.max(...this.closes.map((close) => heldBack(this.pending, close)));
           add(parts, 'thinking_delta', this.pending.slice(0, this.pending.length - keep));
           this.pending = this.pending.slice(this.pending.length - keep);
           return parts;
         }
-        add(parts, 'thinking_delta', this.pending.slice(0, at));
-        this.pending = this.pending.slice(at + this.close.length);
+        add(parts, 'thinking_delta', this.pending.slice(0, found.at));
+        this.pending = this.pending.slice(found.at + (found.close === HARMONY_NEXT ? 0 : found.close.length));
         this.state = 'after';
       }
       if (this.state === 'after') {
-        // The blank lines between the thinking and the answer belong to neither.
+        // The blank lines between the thinking and the answer belong to neither, nor does the final message's header.
         this.pending = this.pending.trimStart();
+        const header = FINAL_HEADERS.find((h) => this.pending.startsWith(h));
+        if (header) this.pending = this.pending.slice(header.length);
+        else if (FINAL_HEADERS.some((h) => h.startsWith(this.pending))) return parts;
         if (this.pending === '') return parts;
         this.state = 'answer';
       }
@@ -82,7 +94,7 @@ export class ThinkingSplitter {
   flush(): Part[] {
     const parts: Part[] = [];
     if (this.state === 'thinking') add(parts, 'thinking_delta', this.pending);
-    else if (this.state !== 'after') add(parts, 'text_delta', this.pending);
+    else add(parts, 'text_delta', this.state === 'after' ? this.pending.trimStart() : this.pending);
     this.pending = '';
     if (this.state === 'start' && parts.length > 0) this.state = 'answer';
     return parts;

@@ -6,7 +6,7 @@ import { type FakeModel, startFakeOllama } from '../fake-ollama/server.js';
 import { startFakeOpenAI } from '../fake-openai/server.js';
 import { closeAfterEach } from '../helpers/open.js';
 import { type AgentRun, runAgent } from '../helpers/agent.js';
-import { makeRepo, type TestRepo } from '../helpers/repo.js';
+import { makeRepo, type TestRepo, writeUserConfig } from '../helpers/repo.js';
 
 interface Check {
   name: string;
@@ -134,6 +134,21 @@ describe('agent doctor', () => {
 
     const text = await runAgent(['doctor', '--model', 'ollama/gemma2:2b'], { cwd: repo.root, env });
     expect(lineOf(text.stdout, 'tool calling')).toMatch(/^! tool calling +ollama\/gemma2:2b does not call tools natively/);
+  });
+
+  it('says which model thinks and what think a task sends it; a think for a model that cannot is a warning', async () => {
+    const models: FakeModel[] = [{ name: 'qwen2.5-coder:7b' }, { name: 'qwen3:8b', thinking: true }];
+    const ollama = open.add(await startFakeOllama({ models }));
+    const { repo, env } = setUp(ollama.url);
+    const thinker = await doctorJson(repo.root, env, ['--model', 'ollama/qwen3:8b']);
+    expect(byName(thinker.checks, 'thinking')).toMatchObject({ status: 'ok' });
+    expect(byName(thinker.checks, 'thinking')?.detail).toContain('ollama/qwen3:8b thinks before it answers; think: true is sent.');
+    const plain = await doctorJson(repo.root, env);
+    expect(byName(plain.checks, 'thinking')?.detail).toBe('ollama/qwen2.5-coder:7b does not think (no thinking capability)');
+    writeUserConfig(repo, { think: 'high' });
+    const asked = await doctorJson(repo.root, env);
+    expect(byName(asked.checks, 'thinking')).toMatchObject({ status: 'warn' });
+    expect(byName(asked.checks, 'thinking')?.detail).toContain('does not think (it lacks the thinking capability): "think" in your config is not sent');
   });
 
   it('says who to be when git does not know the user', async () => {

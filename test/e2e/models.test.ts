@@ -8,6 +8,7 @@ import { makeRepo, writeUserConfig } from '../helpers/repo.js';
 const MODELS: FakeModel[] = [
   { name: 'qwen2.5-coder:7b', size: 4_683_087_332, contextLength: 32768, tools: true },
   { name: 'llama3.2:1b', size: 1_321_098_329, contextLength: null, tools: false },
+  { name: 'qwen3:8b', size: 5_225_387_923, contextLength: 40960, tools: true, thinking: true },
 ];
 
 const open = closeAfterEach();
@@ -21,22 +22,24 @@ const cells = (stdout: string): string[][] =>
     .map((line) => line.split(/ {2,}/));
 
 describe('agent models', () => {
-  it("lists the local Ollama's models with size, context length and tool calling, asking /api/show for each", async () => {
+  it("lists the local Ollama's models with size, context length, tool calling and thinking, asking /api/show for each", async () => {
     const ollama = open.add(await startFakeOllama({ models: MODELS }));
     const repo = open.add(makeRepo({ 'a.txt': 'one\n' }));
     const run = await runAgent(['models'], { cwd: repo.root, env: { ...repo.env, OLLAMA_HOST: ollama.url } });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(cells(run.stdout)).toEqual([
-      ['NAME', 'SIZE', 'CONTEXT', 'TOOLS'],
-      ['ollama/qwen2.5-coder:7b', '4.7 GB', '32768', 'yes'],
-      ['ollama/llama3.2:1b', '1.3 GB', '?', 'no'],
+      ['NAME', 'SIZE', 'CONTEXT', 'TOOLS', 'THINKS'],
+      ['ollama/qwen2.5-coder:7b', '4.7 GB', '32768', 'native', 'no'],
+      ['ollama/llama3.2:1b', '1.3 GB', '?', 'text', 'no'],
+      ['ollama/qwen3:8b', '5.2 GB', '40960', 'native', 'yes'],
     ]);
     const asked = ollama.requests.map((r) => `${r.method} ${r.path}`);
-    expect(asked.sort()).toEqual(['GET /api/tags', 'POST /api/show', 'POST /api/show']);
+    expect(asked.sort()).toEqual(['GET /api/tags', 'POST /api/show', 'POST /api/show', 'POST /api/show']);
     expect(ollama.requests.filter((r) => r.path === '/api/show').map((r) => (r.body as { model: string }).model).sort()).toEqual([
       'llama3.2:1b',
       'qwen2.5-coder:7b',
+      'qwen3:8b',
     ]);
   });
 
@@ -47,8 +50,9 @@ describe('agent models', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual([
-      { name: 'ollama/qwen2.5-coder:7b', size: 4_683_087_332, contextLength: 32768, tools: true },
-      { name: 'ollama/llama3.2:1b', size: 1_321_098_329, contextLength: null, tools: false },
+      { name: 'ollama/qwen2.5-coder:7b', size: 4_683_087_332, contextLength: 32768, tools: true, thinks: false },
+      { name: 'ollama/llama3.2:1b', size: 1_321_098_329, contextLength: null, tools: false, thinks: false },
+      { name: 'ollama/qwen3:8b', size: 5_225_387_923, contextLength: 40960, tools: true, thinks: true },
     ]);
   });
 
@@ -71,9 +75,9 @@ describe('agent models', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(cells(run.stdout)).toEqual([
-      ['NAME', 'SIZE', 'CONTEXT', 'TOOLS'],
-      ['lmstudio/qwen2.5-coder-7b-instruct', '?', '16384', '?'],
-      ['lmstudio/phi-4', '?', '?', '?'],
+      ['NAME', 'SIZE', 'CONTEXT', 'TOOLS', 'THINKS'],
+      ['lmstudio/qwen2.5-coder-7b-instruct', '?', '16384', '?', '?'],
+      ['lmstudio/phi-4', '?', '?', '?', '?'],
     ]);
     expect(openai.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/models']);
   });
