@@ -507,12 +507,12 @@ group('calls written as text', [
   {
     case: 'a tag opened twice',
     answer: text(`<tool_call><tool_call>${JSON.stringify(readCall('notes.txt', 3))}</tool_call>`),
-    says: [/^\[tool\] notes\.txt lines 3-3 of 3/, /\[user\] The <tool_call> tags hold no JSON object\./],
+    says: [/^\[tool\] notes\.txt lines 3-3 of 3/, /\[user\] The <tool_call> tags hold no call\./],
   },
   {
     case: 'empty tags',
     answer: text('<tool_call></tool_call>'),
-    says: [/^\[user\] The <tool_call> tags hold no JSON object\. Write each call as/],
+    says: [/^\[user\] The <tool_call> tags hold no call\. Write each call as/],
   },
   {
     case: 'an unknown tool written as text',
@@ -538,8 +538,14 @@ group('calls written as text', [
     says: [/The tool call in <tool_call> tags must be a JSON object, got an array\./],
   },
   {
+    case: 'the same call written three times in one answer (run once)',
+    answer: text(Array.from({ length: 3 }, () => tagged(readCall('notes.txt', 2))).join('\n')),
+    says: [/^\[tool\] notes\.txt lines 2-3 of 3/, /Your answer held the same read_file call more than once; it was run once\./],
+    results: 1,
+  },
+  {
     case: 'forty calls in one answer (25 are run)',
-    answer: text(Array.from({ length: 40 }, (_, i) => tagged(readCall(i % 2 ? 'notes.txt' : 'dup.txt', (i % 3) + 1))).join('\n')),
+    answer: text(Array.from({ length: 40 }, (_, i) => tagged({ name: 'read_file', arguments: { path: i % 2 ? 'notes.txt' : 'dup.txt', start_line: 1, end_line: i + 1 } })).join('\n')),
     says: [/Your answer held 40 tool calls; only the first 25 were read, the other 15 were not run\. Make at most 25 calls in one answer/],
     results: 25,
   },
@@ -603,7 +609,7 @@ group(
     },
     {
       case: 'three thousand calls in one answer written as text (25 are run)',
-      answer: text(Array.from({ length: 3000 }, (_, i) => tagged(readCall('dup.txt', (i % 3) + 1))).join('\n')),
+      answer: text(Array.from({ length: 3000 }, (_, i) => tagged({ name: 'read_file', arguments: { path: 'dup.txt', start_line: 1, end_line: i + 1 } })).join('\n')),
       says: [/Your answer held 3000 tool calls; only the first 25 were read, the other 2975 were not run/],
       results: 25,
     },
