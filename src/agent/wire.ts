@@ -16,9 +16,10 @@ export function textProtocolRender(tools: ToolDefinition[]): (message: ChatMessa
       case 'tool':
         return { role: 'user', content: formatToolResult(message.toolName, message.content) };
       case 'assistant': {
-        if (message.textCalls || !message.toolCalls?.length) return { role: 'assistant', content: message.content };
+        const thinking = message.thinking ? { thinking: message.thinking } : {};
+        if (message.textCalls || !message.toolCalls?.length) return { role: 'assistant', content: message.content, ...thinking };
         const calls = message.toolCalls.map((call) => `<tool_call>${JSON.stringify({ name: call.name, arguments: call.arguments })}</tool_call>`);
-        return { role: 'assistant', content: [message.content, ...calls].filter(Boolean).join('\n') };
+        return { role: 'assistant', content: [message.content, ...calls].filter(Boolean).join('\n'), ...thinking };
       }
       default:
         return message;

@@ -111,6 +111,26 @@ describe('a thinking model', () => {
     expect('think' in (request ?? {})).toBe(sent !== undefined);
   });
 
+  it('keeps the thinking in the requests of a model on the text protocol too, each an extension of the one before', async () => {
+    const server = await startFakeOllama({
+      models: [{ name: MODEL, thinking: true, tools: false }],
+      script: [
+        { thinking: 'Read it first.', content: '<tool_call>{"name": "read_file", "arguments": {"path": "notes.md"}}</tool_call>' },
+        { content: '<tool_call>{"name": "finish", "arguments": {"summary": "read"}}</tool_call>' },
+      ],
+    });
+    open.server = server;
+    const repo = makeRepo(FILES);
+    open.repo = repo;
+    writeUserConfig(repo, { permissions: { read: 'allow' } });
+    const run = await runAgent(['task', '--json', '--model', `ollama/${MODEL}`, 'read the notes'], { cwd: repo.root, env: { ...repo.env, OLLAMA_HOST: server.url } });
+    expect(run.code).toBe(0);
+    const [first, second] = server.chatRequests();
+    expect(first?.tools).toBeUndefined();
+    expect(second?.messages.slice(0, first?.messages.length)).toEqual(first?.messages);
+    expect(second?.messages.find((m) => m.role === 'assistant')).toMatchObject({ thinking: 'Read it first.' });
+  });
+
   it('tells the user and the model when the thinking used the whole length limit and no answer came', async () => {
     const server = await startFakeOllama({
       models: [{ name: MODEL, thinking: true }],

@@ -1,5 +1,5 @@
 import { firstOpening, indexIn, matchBrace, parseLenient, type Region, readValues, skipWhitespace } from '../json-scan.js';
-import { type CallContext, correctForm, type Found, unknownTool } from './context.js';
+import { type CallContext, correctForm, type Found, firstAtOrAfter, unknownTool } from './context.js';
 
 /**
  * Calls written as JSON: in `<tool_call>` tags, in a fenced block, or bare in the prose; as
@@ -295,14 +295,8 @@ function nameHits(text: string, names: readonly string[]): number[] {
 
 /** Whether some hit lies in [from, to); `hits` sorted. */
 function hasHit(hits: number[], from: number, to: number): boolean {
-  let lo = 0;
-  let hi = hits.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (hits[mid]! < from) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < hits.length && hits[lo]! < to;
+  const first = firstAtOrAfter(hits, from);
+  return first !== undefined && first < to;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

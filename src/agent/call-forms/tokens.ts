@@ -189,56 +189,46 @@ function deepseekCalls(text: string, ctx: JsonContext): Found[] {
 }
 
 function deepseekCallsWith(text: string, ctx: JsonContext, bar: string): Found[] {
-  const BEGIN = `<${bar}tool▁call▁begin${bar}>`;
   const SEP = `<${bar}tool▁sep${bar}>`;
-  const END = `<${bar}tool▁call▁end${bar}>`;
-  const found: Found[] = [];
-  const begins = offsetsOf(text, BEGIN);
-  if (begins.length === 0) return [];
-  const seps = offsetsOf(text, SEP);
-  const ends = offsetsOf(text, END);
-  for (const [index, begin] of begins.entries()) {
-    const limit = begins[index + 1] ?? text.length;
-    const sep = firstAtOrAfter(seps, begin);
-    if (sep === undefined || sep >= limit) continue;
-    const end = Math.min(firstAtOrAfter(ends, sep) ?? limit, limit);
-    const span: Found = { start: begin, end: end < limit ? end + END.length : limit, calls: [], problems: [] };
-    const head = text.slice(begin + BEGIN.length, sep).trim();
-    const rest = text.slice(sep + SEP.length, end);
-    const newline = rest.indexOf('\n');
+  return delimited(text, `<${bar}tool▁call▁begin${bar}>`, SEP, `<${bar}tool▁call▁end${bar}>`).map(({ span, head, body }) => {
+    const newline = body.indexOf('\n');
     const typeFirst = head === 'function';
-    const name = typeFirst ? rest.slice(0, newline === -1 ? rest.length : newline).trim() : head;
-    const argsText = (typeFirst ? rest.slice(newline + 1) : rest).replace(/^\s*```(?:json)?|```\s*$/g, '');
+    const name = typeFirst ? body.slice(0, newline === -1 ? body.length : newline).trim() : head;
+    const argsText = (typeFirst ? body.slice(newline + 1) : body).replace(/^\s*```(?:json)?|```\s*$/g, '');
     addJsonArguments(span, name, argsText, ctx, `after ${SEP}`);
-    found.push(span);
-  }
-  return found;
+    return span;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Kimi K2: <|tool_call_begin|>functions.name:0<|tool_call_argument_begin|>{...}<|tool_call_end|>.
 
-const KIMI_BEGIN = '<|tool_call_begin|>';
 const KIMI_ARGS = '<|tool_call_argument_begin|>';
-const KIMI_END = '<|tool_call_end|>';
 
 function kimiCalls(text: string, ctx: JsonContext): Found[] {
-  const found: Found[] = [];
-  const begins = offsetsOf(text, KIMI_BEGIN);
+  return delimited(text, '<|tool_call_begin|>', KIMI_ARGS, '<|tool_call_end|>').map(({ span, head, body }) => {
+    addJsonArguments(span, head.replace(/:\d+$/, ''), body, ctx, `after ${KIMI_ARGS}`);
+    return span;
+  });
+}
+
+/**
+ * Each `begin head separator body end` in the text: its span (to the next `begin` when `end` is
+ * missing), its head (trimmed) and its body. A `begin` without a separator before the next is skipped.
+ */
+function delimited(text: string, begin: string, separator: string, end: string): Array<{ span: Found; head: string; body: string }> {
+  const begins = offsetsOf(text, begin);
   if (begins.length === 0) return [];
-  const args = offsetsOf(text, KIMI_ARGS);
-  const ends = offsetsOf(text, KIMI_END);
-  for (const [index, begin] of begins.entries()) {
+  const separators = offsetsOf(text, separator);
+  const ends = offsetsOf(text, end);
+  return begins.flatMap((at, index) => {
     const limit = begins[index + 1] ?? text.length;
-    const argsAt = firstAtOrAfter(args, begin);
-    if (argsAt === undefined || argsAt >= limit) continue;
-    const end = Math.min(firstAtOrAfter(ends, argsAt) ?? limit, limit);
-    const span: Found = { start: begin, end: end < limit ? end + KIMI_END.length : limit, calls: [], problems: [] };
-    const id = text.slice(begin + KIMI_BEGIN.length, argsAt).trim();
-    addJsonArguments(span, id.replace(/:\d+$/, ''), text.slice(argsAt + KIMI_ARGS.length, end), ctx, `after ${KIMI_ARGS}`);
-    found.push(span);
-  }
-  return found;
+    const sep = firstAtOrAfter(separators, at);
+    if (sep === undefined || sep >= limit) return [];
+    const close = Math.min(firstAtOrAfter(ends, sep) ?? limit, limit);
+    const span: Found = { start: at, end: close < limit ? close + end.length : limit, calls: [], problems: [] };
+    return [{ span, head: text.slice(at + begin.length, sep).trim(), body: text.slice(sep + separator.length, close) }];
+  });
 }
 
 /** A call of `name` whose arguments are the JSON object `argsText` (empty for none), or a problem. */
