@@ -5,7 +5,7 @@
 import { cpus, totalmem } from 'node:os';
 import { bound, format } from './lib.mjs';
 
-const BENCHES = ['prompt', 'prefix', 'startup', 'staging', 'overhead', 'memory', 'rename', 'sandbox'];
+const BENCHES = ['prompt', 'prefix', 'startup', 'staging', 'overhead', 'memory', 'rename', 'sandbox', 'parse'];
 const markdown = process.argv.includes('--markdown');
 
 const began = performance.now();

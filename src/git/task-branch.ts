@@ -105,8 +105,23 @@ export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExist
   await linkDependencyFolders(repo, task.worktree);
 }
 
-/** The first commit of a task's branch: the base's tree, and a message that records the task. */
-function commitTask(repo: Repo, task: TaskRecord): Promise<string> {
+/**
+ * The first commit of a task's branch: the base's tree, and a message that records the task. A
+ * `git gc --prune=now` can remove an empty object folder just as git writes into it (git then
+ * fails "unable to write file ...: No such file or directory"): written again, up to three times.
+ */
+async function commitTask(repo: Repo, task: TaskRecord): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeTaskCommit(repo, task);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (attempt === 3 || !/unable to write .*No such file or directory/.test(text)) throw error;
+    }
+  }
+}
+
+function writeTaskCommit(repo: Repo, task: TaskRecord): Promise<string> {
   const message = taskCommitMessage({
     task: task.id,
     instruction: task.instruction,
