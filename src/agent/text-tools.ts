@@ -9,9 +9,10 @@ import type { Region } from './json-scan.js';
 /**
  * The text protocol for models without native tool calls, or that write their calls into the
  * answer anyway (SPEC section 6). The prompt teaches one form, `<tool_call>{json}</tool_call>`; the
- * parser also takes what small models write instead: a fenced JSON block, a bare JSON object, the
- * call shapes of other APIs. A malformed call becomes a problem message the model can act on.
- * Pure: no I/O, never throws, and about linear in the length of the answer.
+ * parser also takes what local models write instead (src/agent/call-forms/: JSON fenced or bare,
+ * XML, Python-style calls, the special tokens of other families), the most certain forms first. A
+ * malformed call becomes a problem message the model can act on. Pure: no I/O, never throws, and
+ * about linear in the length of the answer.
  */
 
 export interface TextToolCalls {
@@ -53,9 +54,10 @@ export function formatToolResult(name: string, content: string): string {
 
 /**
  * The tool calls written into an answer, and a problem for each attempt that was not a valid call.
- * What counts: everything in `<tool_call>` tags; a fenced JSON block with the shape of a call; a
- * bare JSON object with the shape of a call and a known tool name (so a package.json snippet in
- * prose is never a call). Text after a `<tool_result` the model wrote itself is ignored: those
+ * What counts: everything in `<tool_call>` tags or another family's call tokens; a fenced JSON
+ * block with the shape of a call; a bare JSON object with the shape of a call and a known tool
+ * name (so a package.json snippet in prose is never a call); XML elements and Python-style calls
+ * naming a tool here. The same call twice runs once. Text after a `<tool_result` the model wrote itself is ignored: those
  * results are invented, and calls made after them rest on invented results; a problem says so.
  * Only the first MAX_CALLS calls are returned, with a problem counting the rest.
  */

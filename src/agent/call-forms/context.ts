@@ -99,7 +99,7 @@ export function addNamedCall(found: Found, written: string, args: Record<string,
 export const unknownTool = (written: string, ctx: CallContext, place: string): string =>
   `Unknown tool "${written.slice(0, 60)}" ${place}; the tools are: ${ctx.names.join(', ')}. ${correctForm(ctx.names)}`;
 
-function exampleCall(names: readonly string[]): string {
+export function exampleCall(names: readonly string[]): string {
   if (names.includes('read_file')) {
     return '<tool_call>{"name": "read_file", "arguments": {"path": "src/index.ts"}}</tool_call>';
   }
@@ -111,7 +111,6 @@ export function correctForm(names: readonly string[]): string {
   return `Write each call as ${exampleCall(names)}: strict JSON (double quotes), "arguments" an object.`;
 }
 
-export { exampleCall };
 
 /** Whether [start, end) overlaps one of `sorted` (sorted by start, disjoint): a binary search. */
 export function overlapsAny(sorted: readonly Region[], start: number, end: number): boolean {

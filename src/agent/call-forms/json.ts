@@ -1,3 +1,4 @@
+import { isRecord } from '../../model/error-code.js';
 import { firstOpening, indexIn, matchBrace, parseLenient, type Region, readValues, skipWhitespace } from '../json-scan.js';
 import { type CallContext, correctForm, type Found, firstAtOrAfter, unknownTool } from './context.js';
 
@@ -299,6 +300,3 @@ function hasHit(hits: number[], from: number, to: number): boolean {
   return first !== undefined && first < to;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

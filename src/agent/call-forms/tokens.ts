@@ -1,3 +1,4 @@
+import { isRecord } from '../../model/error-code.js';
 import { parseLenient, type Region, readValues, skipWhitespace } from '../json-scan.js';
 import { addNamedCall, type CallContext, correctForm, type Found, firstAtOrAfter, indexAtOrAfter, offsetsOf } from './context.js';
 import { type JsonContext, readBlock } from './json.js';
@@ -239,4 +240,3 @@ function addJsonArguments(span: Found, name: string, argsText: string, ctx: Json
   else span.problems.push(`The arguments of ${name.slice(0, 60)} ${place} are not a JSON object${parsed.ok ? '' : `: ${parsed.error}`}. ${correctForm(ctx.tools.names)}`);
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,3 +1,4 @@
+import { isRecord } from '../../model/error-code.js';
 import { parseLenient } from '../json-scan.js';
 import { type JsonContext, readBlock } from './json.js';
 import { addNamedCall, type CallContext, correctForm, type Found, firstAtOrAfter, offsetsOf, typedValue } from './context.js';
@@ -200,4 +201,3 @@ function unescapeXml(text: string): string {
   return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, entity: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[entity] ?? '');
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
