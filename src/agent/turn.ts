@@ -181,7 +181,8 @@ async function stream(
   let thought = 0;
   // The whole thinking is told once, when the answer starts (or the turn ends).
   const sayThinking = (): void => {
-    if (thinking.length > thought) setup.emit({ type: 'thinking', text: thinking.slice(thought) });
+    // The blank lines a template puts around the thinking are not part of it.
+    if (thinking.trim().length > 0 && thinking.length > thought) setup.emit({ type: 'thinking', text: thinking.slice(thought).trim() });
     thought = thinking.length;
   };
   const calls: ToolCall[] = [];
@@ -236,7 +237,7 @@ export function readAnswer(raw: RawAnswer, tools: readonly ToolSpec[]): Extract<
     const split = splitThinking(text);
     if (split.thinking !== '') ({ thinking, answer: text } = split);
   }
-  const answer = { kind: 'answer' as const, text, thinking };
+  const answer = { kind: 'answer' as const, text, thinking: thinking.trim() };
   const cut = raw.doneReason === 'length' ? [cutOff(text, thinking)] : [];
   if (raw.calls.length > 0) {
     const problems = raw.calls.length > MAX_CALLS ? [tooManyCalls(raw.calls.length)] : [];

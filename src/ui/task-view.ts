@@ -119,9 +119,9 @@ export function createTaskView(out: Writer, c: Colors, live = false, columns = 8
 function createThinkingLine(out: Writer, c: Colors, live: boolean, columns: number): { add(text: string): void; fold(): void; whole(text: string): void } {
   let text = '';
   let folded = true;
-  const summary = (): string => {
+  const counted = (): string => {
     const tokens = estimateTokens(text);
-    return `thought · ${thousands(tokens)} token${tokens === 1 ? '' : 's'}`;
+    return `${thousands(tokens)} token${tokens === 1 ? '' : 's'}`;
   };
   const clip = (line: string): string => (line.length > columns - 1 ? `${line.slice(0, columns - 2)}…` : line);
   return {
@@ -131,7 +131,7 @@ function createThinkingLine(out: Writer, c: Colors, live: boolean, columns: numb
       text += delta;
       if (!live) return;
       const latest = printable(text.replace(/\s+/g, ' ').trim());
-      const head = `thinking · ${thousands(estimateTokens(text))} tokens: `;
+      const head = `thinking · ${counted()}: `;
       const room = Math.max(10, columns - head.length - 2);
       out.write(`\r\x1b[K${c.dim(clip(head + (latest.length > room ? `…${latest.slice(-room)}` : latest)))}`);
     },
@@ -139,7 +139,7 @@ function createThinkingLine(out: Writer, c: Colors, live: boolean, columns: numb
       if (folded) return;
       folded = true;
       const first = firstLine(text.trim());
-      out.write(`${live ? '\r\x1b[K' : ''}${c.dim(clip(`${summary()}${first ? `: ${first}` : ''}`))}\n`);
+      out.write(`${live ? '\r\x1b[K' : ''}${c.dim(clip(`thought · ${counted()}${first ? `: ${first}` : ''}`))}\n`);
     },
     // The answer had no thinking of its own streamed (a closing tag found at the end): said once.
     whole(all) {

@@ -87,7 +87,7 @@ describe('a thinking model', () => {
     const thinking = events.filter((event) => event.type === 'thinking').map((event) => event.text);
     expect(thinking).toEqual([
       'The user wants the notes read first. I will call read_file on notes.md.',
-      `\nMaybe I should run ${THOUGHT_CALL} instead. No: nothing to delete.\n`,
+      `Maybe I should run ${THOUGHT_CALL} instead. No: nothing to delete.`,
     ]);
     const calls = events.filter((event) => event.type === 'tool_call').map((event) => event.tool);
     expect(calls).toEqual(['read_file', 'finish']);
