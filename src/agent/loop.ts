@@ -100,9 +100,17 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     }),
     // Loaded at the first edit (with the diff library): the first request does not wait for it.
     propose: async (proposal) => (await import('./step.js')).proposeStep(stepContext, proposal, explanation),
+    commandStarting: () => {
+      task.commandStarted = true;
+      saveTask(options.commonDir, task);
+    },
   });
   const record = (message: ChatMessage): void => {
     conversation.append(message);
+    if (message.role === 'tool' && task.commandStarted) {
+      delete task.commandStarted;
+      saveTask(options.commonDir, task);
+    }
     if (readJournal(options.commonDir, task.id)) {
       faultPoint('step:recorded');
       clearJournal(options.commonDir, task.id);
@@ -373,6 +381,8 @@ function answerInterruptedCommand(
 ): void {
   const [first] = options.conversation.pendingCalls().calls;
   if (!first || options.tools.find((tool) => tool.name === first.name)?.actionClass !== 'run') return;
+  // Stopped at the question (Ctrl-C), before the command started: it is asked again.
+  if (!options.task.commandStarted) return;
   const content = `Not run again: the task was stopped before this command's result was kept (it may or may not have run), so its output is lost. ${leftover ?? 'The worktree held no change of it.'} Call it again if you still need it.`;
   options.emit({ type: 'tool_result', tool: first.name, content, isError: true });
   record({ role: 'tool', toolName: first.name, content });

@@ -69,6 +69,12 @@ export interface ToolContext {
   servers?: LanguageServers;
   /** How commands run: the sandbox, and the clean environment. */
   sandbox: TaskSandbox;
+  /**
+   * Called right before a command starts, once it is allowed: from then on a task stopped before
+   * its result was kept cannot know whether it ran. Before it, a stop (Ctrl-C at the question)
+   * leaves the call to be asked again on resume.
+   */
+  commandStarting(): void;
 }
 
 export interface Tool<Args = Record<string, unknown>> {

@@ -1,4 +1,4 @@
-import type { TaskEnd } from '../agent/events.js';
+import type { TaskEnd, TaskIO } from '../agent/events.js';
 import { runTask } from '../agent/loop.js';
 import { Generation } from '../agent/turn.js';
 import { Permissions } from '../permissions.js';
@@ -79,10 +79,33 @@ function taskSandbox(session: Session, permissions: Permissions, env: NodeJS.Pro
   });
 }
 
+/** The person's questions, each of which stops the task when Ctrl-C cancels it. */
+function stopOnCancel(io: TaskIO, controller: AbortController): TaskIO {
+  const guard =
+    <A extends unknown[], R>(ask: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await ask(...args);
+      } catch (error) {
+        if (isPromptCancelled(error)) controller.abort();
+        throw error;
+      }
+    };
+  return {
+    approveAction: guard(io.approveAction),
+    reviewHunks: guard(io.reviewHunks),
+    askInstruction: guard(io.askInstruction),
+    trustRepoConfig: guard(io.trustRepoConfig),
+  };
+}
+
 export async function taskCommand(instruction: string | undefined, options: TaskOptions): Promise<void> {
   const approved = parseApprove(options.approve);
   const promptStream = options.json ? process.stderr : process.stdout;
-  const io = process.stdin.isTTY && promptStream.isTTY ? createTerminalIO(promptStream) : undefined;
+  // Ctrl-C at any question stops the task, as it does anywhere else: the prompt's cancellation
+  // aborts the task's signal, so no tool turns it into an answer for the model.
+  const controller = new AbortController();
+  const io = process.stdin.isTTY && promptStream.isTTY ? stopOnCancel(createTerminalIO(promptStream), controller) : undefined;
   const session = await openSession({
     cwd: process.cwd(),
     instruction,
@@ -121,7 +144,6 @@ export async function taskCommand(instruction: string | undefined, options: Task
 
   // Ctrl-C while the model generates stops it and asks for a steering instruction (with a
   // terminal); any other Ctrl-C stops the task, and one more leaves at once.
-  const controller = new AbortController();
   const generation = new Generation();
   const onInterrupt = (): void => {
     if (controller.signal.aborted) process.exit(130);

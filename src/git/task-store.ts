@@ -42,6 +42,8 @@ export interface TaskRecord {
   /** Step commits so far (Agent-Step of the last one). */
   steps: number;
   numCtx?: number;
+  /** A command started and its result is not kept yet: stopped now, whether it ran is unknown. */
+  commandStarted?: boolean;
   /** The `think` sent on every request of the task, decided at its start; absent: not sent. */
   think?: ThinkSetting;
   /** Reads and commands the user allowed for the rest of this task. */

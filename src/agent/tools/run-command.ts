@@ -62,6 +62,7 @@ export const runCommandTool: Tool<RunCommandArgs> = {
     if (ctx.signal.aborted) return fail('The task was cancelled before the command started.');
     const argv = ['sh', '-c', WATCHDOG, 'sh', command];
     const sandboxed = await ctx.sandbox.wrap(argv, decision.network === true);
+    ctx.commandStarting();
     let run: Execution;
     try {
       run = await execute(sandboxed ? [sandboxed.file, ...sandboxed.args] : argv, ctx);

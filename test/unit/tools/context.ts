@@ -67,6 +67,8 @@ export function read(root: string, path: string): string {
 export interface TestContext extends ToolContext {
   approvals: ActionRequest[];
   proposals: Proposal[];
+  /** When each command started (commandStarting calls). */
+  started: number[];
 }
 
 export interface ContextOptions {
@@ -98,6 +100,7 @@ export function createContext(root: string, options: ContextOptions = {}): TestC
   const answers = [...(options.answers ?? [])];
   const approvals: ActionRequest[] = [];
   const proposals: Proposal[] = [];
+  const started: number[] = [];
   return {
     root,
     base: 'HEAD',
@@ -115,5 +118,9 @@ export function createContext(root: string, options: ContextOptions = {}): TestC
       proposals.push(proposal);
       return { content: `Applied ${proposal.action}.`, commit: 'c0ffee' };
     },
+    commandStarting() {
+      started.push(Date.now());
+    },
+    started,
   };
 }

@@ -18,6 +18,7 @@ describe('run_command', () => {
     expect(ok.content).toBe(`exit code 0\n${root}\ncat 0\n`);
     expect(ok.isError).toBeUndefined();
     expect(ctx.approvals).toEqual([{ class: 'run', tool: 'run_command', subject: 'pwd && echo "$PAGER $GIT_TERMINAL_PROMPT"' }]);
+    expect(ctx.started).toHaveLength(1);
     const failed = await runCommandTool.run({ command: 'echo bad >&2; exit 3' }, createContext(root));
     expect(failed.content).toBe('exit code 3\nbad\n');
     const silent = await runCommandTool.run({ command: 'true' }, createContext(root));
@@ -101,6 +102,8 @@ describe('run_command', () => {
     expect(result.isError).toBe(true);
     expect(result.content).toContain('run_command touch refused.txt was refused by the user, who said: "not now"');
     expect(existsSync(join(root, 'refused.txt'))).toBe(false);
+    // Never started: a stop now would leave it to be asked again.
+    expect(ctx.started).toEqual([]);
   });
 });
 
