@@ -88,14 +88,13 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
       ? proposed
       : await view.compare(new Map(changes.map((c) => [c.path, committedContent(c, approvedFiles)])));
 
-  if (approvedFiles.length === 0) {
-    await restoreFromHead(worktree, restore);
-    return { content: [nothingApplied(!ctx.io && !ctx.approveEdits, refusals), ...remarks].join('\n') };
-  }
-  remarks.push(...describeDelta(final).map((line) => `Diagnostics: the applied change ${line}`));
-
   const step = ctx.task.steps + 1;
-  const outcome = describeOutcome(step, approvedFiles, refusals, edited, remarks);
+  const unasked = !ctx.io && !ctx.approveEdits;
+  // A proposal refused whole is recorded too, as a step that changes nothing: the log is the whole audit.
+  const outcome =
+    approvedFiles.length === 0
+      ? [nothingApplied(unasked, refusals), ...remarks].join('\n')
+      : describeOutcome(step, approvedFiles, refusals, edited, [...remarks, ...describeDelta(final).map((line) => `Diagnostics: the applied change ${line}`)]);
   // The audit log holds no credential: the commit message (the model's explanation, the action of
   // a command line) and the note are masked, here, where both are made (SPEC section 5).
   const { maskSecrets } = await import('../secrets/index.js');
@@ -114,6 +113,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
         approved: approvedCount,
         refused: refusedCount,
         usage: ctx.usage(),
+        refusals: refusals.map((refusal) => refusalTrailer(refusal, unasked)),
       },
       explanation,
     )),
@@ -128,7 +128,13 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   writeJournal(ctx.commonDir, ctx.task.id, journal);
   faultPoint('step:journaled');
   const commit = await commitJournal(ctx, journal);
-  return { content: outcome, commit };
+  return { content: outcome, ...(approvedFiles.length > 0 ? { commit } : {}) };
+}
+
+/** `src/a.ts hunk 2/3: the reason`: one refused hunk, as its Agent-Refused trailer says it. */
+function refusalTrailer(refusal: Refusal, unasked: boolean): string {
+  const why = refusal.reason ?? (unasked ? 'no terminal to ask, and edits not pre-approved (--approve edit)' : undefined);
+  return `${refusal.path} hunk ${refusal.index}/${refusal.total}${why ? `: ${why}` : ''}`;
 }
 
 /**

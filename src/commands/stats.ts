@@ -59,18 +59,22 @@ export function tally(commits: AuditedCommit[]): Stats {
     stats.byLocality[locality] ??= empty();
     return [stats.totals, stats.byModel[model], stats.byLocality[locality]];
   };
+  const dayOf = (commit: AuditedCommit): Tally => {
+    const day = commit.date.slice(0, 10);
+    if (!days.has(day)) days.set(day, empty());
+    return days.get(day) as Tally;
+  };
   for (const commit of commits) {
     const step = Number(commit.trailers['Agent-Step']);
     if (!Number.isInteger(step)) continue;
     if (step === 0) {
-      for (const t of tallies(commit)) t.tasks++;
+      // A task counts on the day it started, as it does in the totals.
+      for (const t of [...tallies(commit), dayOf(commit)]) t.tasks++;
       continue;
     }
     const hunks = parseHunkCounts(commit.trailers['Agent-Hunks']);
     const usage = parseUsage(commit.trailers['Agent-Usage']);
-    const day = commit.date.slice(0, 10);
-    if (!days.has(day)) days.set(day, empty());
-    for (const t of [...tallies(commit), days.get(day) as Tally]) {
+    for (const t of [...tallies(commit), dayOf(commit)]) {
       t.steps++;
       t.approved += hunks.approved;
       t.refused += hunks.refused;

@@ -15,6 +15,8 @@ export interface StepAudit {
   refused: number;
   /** What the model used in the turns that led to the step; absent when none was counted. */
   usage?: ModelUsage;
+  /** Each refused hunk, `src/a.ts hunk 2/3: the reason` (an `Agent-Refused` trailer each). */
+  refusals?: string[];
 }
 
 /** The model's work over some turns: tokens it read (the prompts) and wrote, and the time the turns took. */
@@ -46,8 +48,16 @@ export const gitMessageText = (text: string): string =>
 
 const clip = (value: string, max: number): string => (value.length > max ? `${value.slice(0, max - 1)}…` : value);
 
+/** More refusal trailers than this would bury the log: the rest are counted. */
+const MAX_REFUSED_TRAILERS = 20;
+
 export function stepCommitMessage(audit: StepAudit, explanation: string): string {
-  const subject = clip(`agent step ${audit.step}: ${oneLine(audit.action)}`, 72);
+  // A proposal refused whole is a step of its own in the log, with nothing changed.
+  const refusedWhole = audit.approved === 0 && audit.refused > 0;
+  const subject = clip(`agent step ${audit.step}: ${refusedWhole ? 'refused: ' : ''}${oneLine(audit.action)}`, 72);
+  const refusals = audit.refusals ?? [];
+  const refusedTrailers = refusals.slice(0, MAX_REFUSED_TRAILERS).map((refusal) => `Agent-Refused: ${oneLine(refusal)}`);
+  if (refusals.length > MAX_REFUSED_TRAILERS) refusedTrailers.push(`Agent-Refused: and ${refusals.length - MAX_REFUSED_TRAILERS} more hunks`);
   const body = explanation.trim() ? `${explanation.trim()}\n\n` : '';
   return gitMessageText(`${subject}\n\n${body}${[
     `Agent-Task: ${audit.task}`,
@@ -56,6 +66,7 @@ export function stepCommitMessage(audit: StepAudit, explanation: string): string
     `Agent-Locality: ${audit.locality}`,
     `Agent-Action: ${oneLine(audit.action)}`,
     `Agent-Hunks: ${audit.approved} approved, ${audit.refused} refused`,
+    ...refusedTrailers,
     ...(audit.usage ? [`Agent-Usage: ${usageText(audit.usage)}`] : []),
   ].join('\n')}\n`);
 }

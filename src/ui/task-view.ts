@@ -92,6 +92,11 @@ export function createTaskView(out: Writer, c: Colors, live = false, columns = 8
         }
         return;
       case 'step_committed':
+        if (event.approved === 0) {
+          const hunks = `${event.refused} hunk${event.refused === 1 ? '' : 's'}`;
+          line(`${c.yellow(`· step ${event.step}`)} ${event.commit.slice(0, 8)} ${firstLine(event.action, 300)} ${c.dim(`(refused, ${hunks}: recorded, nothing changed)`)}`);
+          return;
+        }
         line(
           `${c.green(`✓ step ${event.step}`)} ${event.commit.slice(0, 8)} ${firstLine(event.action, 300)} ${c.dim(`(${event.approved} approved, ${event.refused} refused)`)}`,
         );

@@ -138,7 +138,7 @@ describe('agent stats', () => {
       totals: tally,
       byModel: { 'ollama/qwen2.5-coder:7b': tally },
       byLocality: { local: tally },
-      byDay: [{ day: '2026-11-20', ...tally, tasks: 0 }],
+      byDay: [{ day: '2026-11-20', ...tally }],
     });
     // The time from the request to the end of the answer, which the fake delayed by 400 ms.
     expect(json.totals.modelMs).toBeGreaterThanOrEqual(400);

@@ -115,16 +115,25 @@ describe('staging a step', () => {
     expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Hunks,valueonly)', ctx.task.branch).trim()).toBe('2 approved, 1 refused');
   });
 
-  it('makes no commit when nothing is approved, and refuses binary files with a message', async () => {
-    const ctx = await context((decision) => ({ ...decision, approved: false }));
-    const before = repo.git('rev-parse', ctx.task.branch);
-    const refused = await proposeStep(ctx, { action: 'test', files: [{ path: 'lf.txt', content: 'changed\n' }] }, '');
+  it('records a proposal refused whole as a step that changes nothing, and refuses binary files with a message', async () => {
+    const ctx = await context((decision) => ({ ...decision, approved: false, reason: 'keep it as it is' }));
+    const before = repo.git('rev-parse', ctx.task.branch).trim();
+    const refused = await proposeStep(ctx, { action: 'edit_file lf.txt', files: [{ path: 'lf.txt', content: 'changed\n' }] }, 'Changing the first line.');
     expect(refused.commit).toBeUndefined();
     expect(refused.content).toMatch(/refused every hunk; nothing was changed/);
+    // The audit: one commit, the same tree as its parent, saying what was refused and why.
+    const recorded = repo.git('rev-parse', ctx.task.branch).trim();
+    expect(repo.git('rev-parse', `${recorded}^`).trim()).toBe(before);
+    expect(repo.git('rev-parse', `${recorded}^{tree}`)).toBe(repo.git('rev-parse', `${before}^{tree}`));
+    expect(repo.git('log', '-1', '--format=%s', recorded).trim()).toBe('agent step 1: refused: edit_file lf.txt');
+    expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Hunks,valueonly)', recorded).trim()).toBe('0 approved, 1 refused');
+    expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Refused,valueonly)', recorded).trim()).toBe('lf.txt hunk 1/1: keep it as it is');
+    expect(ctx.events.find((event) => event.type === 'step_committed')).toMatchObject({ step: 1, approved: 0, refused: 1 });
     const binary = await proposeStep(ctx, { action: 'test', files: [{ path: 'blob.bin', content: 'text now\n' }] }, '');
     expect(binary.content).toMatch(/blob\.bin is a binary or non-UTF-8 file: hunkwise does not edit it/);
-    expect(repo.git('rev-parse', ctx.task.branch)).toBe(before);
+    expect(repo.git('rev-parse', ctx.task.branch).trim()).toBe(recorded);
     expect(readFileSync(join(ctx.task.worktree, 'lf.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
+    expect(repo.git('-C', ctx.task.worktree, 'status', '--porcelain')).toBe('');
   });
 
   it('costs the same number of git processes for 1 hunk as for 200 hunks in 20 files', async () => {

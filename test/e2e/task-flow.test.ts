@@ -113,7 +113,12 @@ describe('agent task without a terminal', () => {
     expect(chats[1]?.messages.at(-1)?.content).toMatch(/refused/i);
     expect(chats[2]?.messages.at(-1)?.content).toMatch(/Nothing was applied: there is no terminal/);
     const task = taskJson(repo);
-    expect(repo.git('rev-list', '--count', `main..${task.branch}`).trim()).toBe('1');
+    // The refused edit is in the log: a step that changes nothing, and why it was refused.
+    expect(repo.git('rev-list', '--count', `main..${task.branch}`).trim()).toBe('2');
+    expect(repo.git('diff', '--stat', `${task.branch}^`, task.branch)).toBe('');
+    expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Refused,valueonly)', task.branch).trim()).toBe(
+      'src/total.ts hunk 1/1: there is no terminal to ask, and --approve does not include edit',
+    );
     expect(readFileSync(join(task.worktree, 'src/total.ts'), 'utf8')).toBe(ORIGINAL);
   });
 

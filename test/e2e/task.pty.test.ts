@@ -67,7 +67,7 @@ describe('agent task in a real terminal', () => {
     const trailers = repo.git('log', '-1', '--format=%(trailers)', task.branch);
     expect(trailers).toMatch(
       new RegExp(
-        `^Agent-Task: ${id}\nAgent-Step: 1\nAgent-Model: ollama/qwen2\\.5-coder:7b\nAgent-Locality: local\nAgent-Action: run_command .+\nAgent-Hunks: 3 approved, 1 refused\nAgent-Usage: \\d+ prompt tokens, \\d+ generated, \\d+\\.\\d s\n\n$`,
+        `^Agent-Task: ${id}\nAgent-Step: 1\nAgent-Model: ollama/qwen2\\.5-coder:7b\nAgent-Locality: local\nAgent-Action: run_command .+\nAgent-Hunks: 3 approved, 1 refused\nAgent-Refused: numbers\\.txt hunk 2/3: keep line 12 as it is\nAgent-Usage: \\d+ prompt tokens, \\d+ generated, \\d+\\.\\d s\n\n$`,
       ),
     );
     expect(trailers).toContain(`Agent-Action: run_command ${COMMAND}\n`);
