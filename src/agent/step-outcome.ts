@@ -25,7 +25,10 @@ export function nothingApplied(unasked: boolean, refusals: Refusal[]): string {
   if (unasked) {
     return 'Nothing was applied: there is no terminal to ask for approval and edits are not pre-approved (--approve edit). Do not retry the edit; call finish and say what you would change.';
   }
-  return `The user refused every hunk; nothing was changed.\n${refusals.map(describeRefusal).join('\n')}\nAdjust your approach to the reasons given before proposing again.`;
+  const advice = refusals.some((refusal) => refusal.reason)
+    ? 'Adjust your approach to the reasons given before proposing again.'
+    : 'No reason was given: do not propose the same change again; try another approach, or finish and say what you would change.';
+  return `The user refused every hunk; nothing was changed.\n${refusals.map(describeRefusal).join('\n')}\n${advice}`;
 }
 
 export function describeOutcome(

@@ -105,7 +105,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
   // Ctrl-C at any question stops the task, as it does anywhere else: the prompt's cancellation
   // aborts the task's signal, so no tool turns it into an answer for the model.
   const controller = new AbortController();
-  const io = process.stdin.isTTY && promptStream.isTTY ? stopOnCancel(createTerminalIO(promptStream), controller) : undefined;
+  const io = process.stdin.isTTY && promptStream.isTTY ? stopOnCancel(createTerminalIO(promptStream, !options.json), controller) : undefined;
   const session = await openSession({
     cwd: process.cwd(),
     instruction,

@@ -15,7 +15,10 @@ import { visible } from './render-hunk.js';
 /** The question, as the agent's approval gate asks it (one definition, in agent/events.ts). */
 export type { ActionAnswer, ActionQuestion } from '../agent/events.js';
 
-export type ActionPromptOptions = PromptIO;
+export interface ActionPromptOptions extends PromptIO {
+  /** The task view printed the action just before (`→ run_command npm test`): not said again. */
+  actionShown?: boolean;
+}
 
 type Pick = { kind: 'once'; network: boolean } | { kind: 'task'; pattern: string; network: boolean } | { kind: 'refuse' } | { kind: 'reason' };
 
@@ -55,7 +58,7 @@ export async function askAction(request: ActionQuestion, options: ActionPromptOp
   const output = options.output ?? process.stderr;
   const io = { ...options, output };
   const colors = createColors(output);
-  output.write(`${colors.bold(visible(request.tool))} ${visible(request.subject)}\n`);
+  if (!options.actionShown) output.write(`${colors.bold(visible(request.tool))} ${visible(request.subject)}\n`);
   if (request.warning) output.write(`${colors.boldRed(`Careful: ${visible(request.warning)}.`)}\n`);
   const message = request.class === 'run' ? 'Run this command?' : 'Allow this read?';
   const pick = await askChoice({ message, choices: actionChoices(request), colors }, io);

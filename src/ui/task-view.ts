@@ -42,8 +42,13 @@ export function createTaskView(out: Writer, c: Colors, live = false, columns = 8
     out.write(`${midLine ? '\n' : ''}${text}\n`);
     midLine = false;
   };
+  // A refusal is said once, at the approval; the tool's result saying it again is not shown.
+  let refused: string | undefined;
   return (event) => {
     if (event.type !== 'turn_start') waiting.stop();
+    const justRefused = refused;
+    refused = event.type === 'approval' && !event.allowed && event.how !== 'rule' ? event.request.tool : undefined;
+    if (event.type === 'tool_result' && event.isError && event.tool === justRefused) return;
     if (event.type === 'thinking_delta') {
       if (midLine) out.write('\n');
       midLine = false;

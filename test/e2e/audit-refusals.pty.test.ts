@@ -53,4 +53,29 @@ describe('refused proposals in the audit log', () => {
     expect(stats.totals).toMatchObject({ tasks: 1, steps: 3, approved: 0, refused: 2 + refusedThird });
     expect(stats.byDay[0]).toMatchObject({ tasks: 1, steps: 3, refused: 2 + refusedThird });
   });
+
+  it('says a refused command once, in one wording, and the model hears the reason', async () => {
+    const server = await startFakeOllama({
+      script: [
+        { toolCalls: [{ name: 'run_command', arguments: { command: 'rm -rf build' } }] },
+        { toolCalls: [{ name: 'finish', arguments: { summary: 'left the build alone' } }] },
+      ],
+    });
+    open.server = server;
+    const repo = makeRepo({ 'greet.txt': 'hello\n' });
+    open.repo = repo;
+    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'clean up'], { cwd: repo.root, env: { ...repo.env, OLLAMA_HOST: server.url }, cols: 160 });
+    open.pty = pty;
+    await pty.waitFor(/Run this command\?/);
+    pty.type('r');
+    await pty.waitFor(/Reason for refusing/);
+    pty.type('not the build folder\r');
+    await pty.waitFor(/Follow-up instruction \(empty = done\)/);
+    pty.type('\r');
+    expect((await pty.exited).exitCode).toBe(0);
+    const screen = pty.screen();
+    expect(screen.match(/refused/g)).toHaveLength(1);
+    expect(screen).toMatch(/refused run_command rm -rf build: not the build folder/);
+    expect(server.chatRequests()[1]?.messages.at(-1)?.content).toContain('not the build folder');
+  });
 });

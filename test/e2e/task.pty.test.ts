@@ -40,6 +40,9 @@ describe('agent task in a real terminal', () => {
     });
     open.pty = pty;
     await pty.waitFor(/Run this command\?/);
+    // The action is named once, by the task view; the question does not repeat it.
+    expect(pty.screen()).toMatch(/^→ run_command sed/m);
+    expect(pty.screen()).not.toMatch(/^run_command sed/m);
     pty.type('y');
     await pty.waitFor(/\(1\/3\) Stage this hunk \[y,n,a,d,e,r,q,\?\]\?$/m);
     expect(pty.screen()).toContain('+LINE 2');
