@@ -58,16 +58,19 @@ export async function openDiagnosticsView(
   const withheld = withheldFiles(permissions, 'read');
   const read = async (path: string): Promise<string | null> => readFile(`${root}/${path}`, 'utf8').catch(() => null);
 
-  const collect = async (): Promise<{ diagnostics: Diagnostic[]; unknown: string[] }> => {
+  const collect = async (skip: ReadonlySet<string> = new Set()): Promise<{ diagnostics: Diagnostic[]; unknown: string[] }> => {
     const diagnostics: Diagnostic[] = [];
     const unknown: string[] = [];
     for (const [file, client] of clients) {
+      if (skip.has(file)) continue;
       const result = await client.diagnostics(file);
       if (result.status === 'ok') diagnostics.push(...result.diagnostics);
       else unknown.push(file);
     }
     return { diagnostics, unknown };
   };
+  // Files that do not exist yet (the proposal creates them) have no diagnostics before it: none, not unknown.
+  const absent = new Set<string>();
   const show = async (contents: Map<string, string | null>): Promise<void> => {
     for (const [file, client] of clients) {
       const text = contents.has(file) ? contents.get(file) : await read(file);
@@ -76,9 +79,10 @@ export async function openDiagnosticsView(
     }
   };
 
+  for (const file of clients.keys()) if ((await read(file)) === null) absent.add(file);
   await show(new Map());
   await Promise.all([...new Set(clients.values())].map((client) => client.ready()));
-  const before = await collect();
+  const before = await collect(absent);
   return {
     async compare(contents) {
       await show(contents);
@@ -104,7 +108,7 @@ export function describeDelta(delta: DiagnosticsDelta): string[] {
     ...(['added', 'removed'] as const)
       .filter((way) => delta.withheld[way].count > 0)
       .map((way) => `${way === 'added' ? 'adds' : 'removes'} ${leftOutWords('read', delta.withheld[way], 'diagnostic')} (not shown)`),
-    ...delta.unknown.map((path) => `diagnostics of ${path} unknown: the language server did not answer in time`),
+    ...delta.unknown.map((path) => `the errors of ${path} are unknown: the language server did not answer in time`),
   ];
 }
 

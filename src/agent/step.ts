@@ -94,7 +94,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   const outcome =
     approvedFiles.length === 0
       ? [nothingApplied(unasked, refusals), ...remarks].join('\n')
-      : describeOutcome(step, approvedFiles, refusals, edited, [...remarks, ...describeDelta(final).map((line) => `Diagnostics: the applied change ${line}`)]);
+      : describeOutcome(step, approvedFiles, refusals, edited, [...remarks, ...describeDelta(final).map(diagnosticsRemark)]);
   // The audit log holds no credential: the commit message (the model's explanation, the action of
   // a command line) and the note are masked, here, where both are made (SPEC section 5).
   const { maskSecrets } = await import('../secrets/index.js');
@@ -130,6 +130,10 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   const commit = await commitJournal(ctx, journal);
   return { content: outcome, ...(approvedFiles.length > 0 ? { commit } : {}) };
 }
+
+/** A line of describeDelta as the model reads it after the step. */
+const diagnosticsRemark = (line: string): string =>
+  /^(adds|removes) /.test(line) ? `Diagnostics: the applied change ${line}` : `Diagnostics: ${line}`;
 
 /** `src/a.ts hunk 2/3: the reason`: one refused hunk, as its Agent-Refused trailer says it. */
 function refusalTrailer(refusal: Refusal, unasked: boolean): string {

@@ -21,6 +21,7 @@ describe('the diagnostics of a proposal, before it is approved', () => {
             { name: 'edit_file', arguments: { path: 'src/store.ts', old_text: 'this.items.push(item);', new_text: 'this.items.push(String(item));' } },
           ],
         },
+        { toolCalls: [{ name: 'write_file', arguments: { path: 'src/extra.ts', content: 'export const extra: number = "one";\n' } }] },
         { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
       ],
     });
@@ -41,6 +42,10 @@ describe('the diagnostics of a proposal, before it is approved', () => {
     await pty.waitFor(/adds src\/store\.ts:5:21 error TS2345[^\n]*\n[\s\S]*Stage this hunk \[[a-z,?]+\]\?$/m);
     expect(pty.screen()).toMatch(/adds src\/store\.ts:5:21 error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'\./);
     pty.type('n');
+    // A new file: its own errors, and never "unknown" for want of a file before it.
+    await pty.waitFor(/adds src\/extra\.ts:1:14 error TS2322[^\n]*\n[\s\S]*Stage addition \[[a-z,?]+\]\?$/m);
+    expect(pty.screen()).not.toMatch(/unknown/);
+    pty.type('y');
     await pty.waitFor(/Follow-up instruction/);
     pty.type('\r');
     expect((await pty.exited).exitCode).toBe(0);
@@ -48,6 +53,8 @@ describe('the diagnostics of a proposal, before it is approved', () => {
     const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
     expect(results[0]).toMatch(/Diagnostics: the applied change adds src\/use\.ts:5:14 error TS2322: Type 'string' is not assignable to type 'number'\./);
     expect(results[1]).toMatch(/refused every hunk/);
+    expect(results[2]).toMatch(/Diagnostics: the applied change adds src\/extra\.ts:1:14 error TS2322: Type 'string' is not assignable to type 'number'\./);
+    expect(results[2]).not.toMatch(/unknown/);
     const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
     const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
     expect(repo.git('show', `${task.branch}:src/store.ts`)).toContain("  total(): string {\n    return this.items.join(',');\n  }");
