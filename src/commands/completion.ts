@@ -91,11 +91,14 @@ async function candidatesFor(program: Command, before: string[], current: string
   // The value of an option that takes one.
   const previous = rest.at(-1);
   const option = previous === undefined ? undefined : command.options.find((o) => o.long === previous || o.short === previous);
-  if (option && (option.required || option.optional)) return valuesOf(placeholder(option.flags), program);
+  if (option && (option.required || option.optional)) return valuesOf(placeholder(option.flags), program, command.name());
   if (current.startsWith('-')) return optionsOf(command, rest);
   const argument = command.registeredArguments[positionals(command, rest).length];
-  return argument ? valuesOf(argument.name(), program) : [];
+  return argument ? valuesOf(argument.name(), program, command.name()) : [];
 }
+
+/** Commands that read a task whatever became of it; the others act on open tasks only. */
+const READS_ANY_TASK = new Set(['show', 'review']);
 
 /** The commands `agent --help` shows, with their aliases. */
 const commandsOf = (program: Command): Candidate[] =>
@@ -130,13 +133,15 @@ function positionals(command: Command, words: string[]): string[] {
 /** The name between < > or [ ] in an option's flags: `--resume <task>` → `task`. */
 const placeholder = (flags: string): string => /[<[]([^>\]]+)[>\]]/.exec(flags)?.[1] ?? '';
 
-/** The values hunkwise knows for an argument or an option value, by its name. */
-async function valuesOf(name: string, program: Command): Promise<Candidate[]> {
+/** The values hunkwise knows for an argument or an option value of `command`, by its name. */
+async function valuesOf(name: string, program: Command, command: string): Promise<Candidate[]> {
   switch (name) {
     case 'task': {
       const { listTasks } = await import('./list.js');
       const tasks = await listTasks(process.cwd());
-      return tasks.map((t) => ({ value: t.id, description: `${t.status}: ${t.instruction}` }));
+      // A merged or aborted task cannot be merged, undone, aborted or resumed again: not offered there.
+      const offered = READS_ANY_TASK.has(command) ? tasks : tasks.filter((t) => t.status !== 'merged' && t.status !== 'aborted');
+      return offered.map((t) => ({ value: t.id, description: `${t.status}: ${t.instruction}` }));
     }
     case 'classes':
       return ['read', 'edit', 'run', 'all'].map((value) => ({ value }));

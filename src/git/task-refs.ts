@@ -31,7 +31,10 @@ export async function undoStep(repo: Repo, task: TaskRecord): Promise<UndoneStep
   const [last] = parseAuditLog(await gitOut(['log', '-1', AUDIT_LOG_FORMAT, tipRef(task)], { cwd: repo.root }));
   const step = Number(last?.trailers['Agent-Step'] ?? 0);
   if (!last || step < 1 || last.trailers['Agent-Task'] !== task.id) {
-    throw new AgentError(`Task ${task.id} has no step to undo.`, { kind: 'usage' });
+    // Not a mistake in the command: there is just nothing to take back (exit 1, not 2).
+    throw new AgentError(`Task ${task.id} has no step to undo: nothing was changed.`, {
+      hint: `To drop the whole task and its branch: agent abort ${task.id}`,
+    });
   }
   const keptAt = undoneRef(task.id, step);
   await git(['update-ref', keptAt, last.commit], { cwd: repo.root });

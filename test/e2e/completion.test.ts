@@ -17,9 +17,11 @@ const FINISH = { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }]
 let repo: TestRepo;
 let env: NodeJS.ProcessEnv;
 let ids: string[];
+/** A task aborted: shown by show and review, never offered to merge, undo, abort or resume. */
+let aborted: string;
 
 beforeAll(async () => {
-  const server = await startFakeOllama({ script: [FINISH, FINISH] });
+  const server = await startFakeOllama({ script: [FINISH, FINISH, FINISH] });
   try {
     repo = makeRepo({ 'a.txt': 'a\n' });
     const bin = join(repo.root, '..', 'bin');
@@ -29,6 +31,9 @@ beforeAll(async () => {
     const first = await runTaskToEnd(repo, env, 'rename parse to load');
     const second = await runTaskToEnd(repo, env, 'add a test');
     ids = [first.task.id, second.task.id];
+    const third = await runTaskToEnd(repo, env, 'drop me');
+    aborted = third.task.id;
+    expect((await runAgent(['abort', aborted], { cwd: repo.root, env })).code).toBe(0);
   } finally {
     await server.close();
   }
@@ -80,8 +85,9 @@ describe('shell completion', () => {
     expect(bash('agent', 're')).toEqual(['review']);
     expect(bash('agent', 'task', '--re')).toEqual(['--resume']);
     expect(bash('agent', 'task', '--approve', '')).toEqual(['read', 'edit', 'run', 'all']);
-    expect(bash('agent', 'show', '').sort()).toEqual([...ids].sort());
+    expect(bash('agent', 'show', '').sort()).toEqual([...ids, aborted].sort());
     expect(bash('agent', 'merge', ids[0]?.slice(0, 4) ?? '')).toEqual([ids[0]]);
+    for (const command of ['merge', 'undo', 'abort']) expect(bash('agent', command, '').sort()).toEqual([...ids].sort());
     expect(bash('agent', 'task', '--resume', '').sort()).toEqual([...ids].sort());
     expect(bash('agent', 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
     expect(bash('agent', 'help', 'm')).toEqual(['merge', 'models']);

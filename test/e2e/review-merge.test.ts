@@ -121,6 +121,17 @@ describe('undo, abort, prune', () => {
     expect(readTask(repo, task.id).steps).toBe(1);
   });
 
+  it('undo of a task with no step left says so and fails (exit 1, not a usage error), changing nothing', async () => {
+    const { repo, env } = await setup([FINISH]);
+    const task = await doneTask(repo, env, 'nothing');
+    const tip = repo.git('rev-parse', task.branch).trim();
+    const undo = await runAgent(['undo', task.id], { cwd: repo.root, env });
+    expect(undo.code).toBe(1);
+    expect(undo.stderr).toContain(`Task ${task.id} has no step to undo: nothing was changed.`);
+    expect(undo.stderr).toContain(`agent abort ${task.id}`);
+    expect(repo.git('rev-parse', task.branch).trim()).toBe(tip);
+  });
+
   it('abort removes worktree and branch and keeps the history; prune clears finished tasks', async () => {
     const { repo, env } = await setup([edit('a.txt', 'two', 'TWO'), FINISH]);
     const task = await doneTask(repo, env, 'capitalise two');
