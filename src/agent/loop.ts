@@ -135,6 +135,9 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
   if (options.followUp) {
     record({ role: 'user', content: options.followUp });
     outcome = 'continue';
+  } else if (options.resumed && outcome !== 'finished' && conversation.messages.at(-1)?.role === 'assistant') {
+    // Resumed without an instruction, the model's last answer not a finish: the task goes on.
+    record({ role: 'user', content: RESUMED });
   }
   const history: PromptHistory = { tokens: 0 };
   let emptyAnswers = 0;
@@ -209,6 +212,9 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     }
   }
 }
+
+/** What a task resumed without an instruction tells the model, after its own last answer. */
+const RESUMED = 'The task was stopped and is resumed now: go on with it where you left off, and call finish when it is done.';
 
 /** How a model that does not call tools natively is told about its tools: one notice. */
 const TEXT_PROTOCOL_NOTICE = (model: string): string =>

@@ -78,4 +78,25 @@ describe('Ctrl-C at a question', () => {
     const last = server.chatRequests().at(-1)?.messages.at(-1);
     expect(last).toEqual({ role: 'user', content: 'and then stop' });
   });
+
+  it('--resume without an instruction goes on with a task the model had not finished', async () => {
+    const server = await startFakeOllama({ script: [{ content: 'I will write the notes next.' }, { toolCalls: [FINISH] }] });
+    open.server = server;
+    const repo = makeRepo({ 'README.md': '# demo\n' });
+    open.repo = repo;
+    const pty = start(repo, server, ['write the notes']);
+    await pty.waitFor(/Follow-up instruction \(empty = done\)/);
+    const id = await interrupted(pty);
+
+    const resumed = start(repo, server, ['--resume', id]);
+    await resumed.waitFor(/finished: done/);
+    await resumed.waitFor(/Follow-up instruction \(empty = done\)/);
+    resumed.type('\r');
+    expect((await resumed.exited).exitCode).toBe(0);
+    const [, second] = server.chatRequests();
+    expect(second?.messages.at(-1)).toEqual({
+      role: 'user',
+      content: 'The task was stopped and is resumed now: go on with it where you left off, and call finish when it is done.',
+    });
+  });
 });
