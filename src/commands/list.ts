@@ -18,6 +18,8 @@ export interface TaskSummary {
   instruction: string;
   createdAt: string;
   worktree: string;
+  /** Whether the worktree is there now (a merged, aborted or pruned task's is removed). */
+  worktreeExists: boolean;
   /** An open task whose worktree was deleted by hand (`agent task --resume` makes it again). */
   worktreeMissing: boolean;
 }
@@ -37,7 +39,9 @@ export async function listTasks(cwd: string): Promise<TaskSummary[]> {
   const refs = opened.branches ?? (await gitOut(['for-each-ref', '--format=%(refname)', 'refs/heads/agent/'], { cwd })).split('\n');
   const branches = new Set(refs.map((ref) => ref.slice('refs/heads/'.length)));
   const tasks = loadTasks(repo.commonDir);
-  return tasks.map((task) => ({
+  return tasks.map((task) => {
+    const exists = worktreeExists(task.worktree);
+    return {
     id: task.id,
     branch: task.branch,
     // A task whose branch is not made yet (it is, while the model reads the first prompt) is not missing it.
@@ -49,8 +53,10 @@ export async function listTasks(cwd: string): Promise<TaskSummary[]> {
     instruction: task.instruction,
     createdAt: task.createdAt,
     worktree: task.worktree,
-    worktreeMissing: (task.status === 'active' || task.status === 'ready') && !worktreeExists(task.worktree),
-  }));
+    worktreeExists: exists,
+    worktreeMissing: (task.status === 'active' || task.status === 'ready') && !exists,
+    };
+  });
 }
 
 export async function listCommand(options: ListOptions): Promise<void> {

@@ -19,6 +19,8 @@ export interface TaskReview {
   /** The diff of the task against its base: a diffstat with --stat, the whole diff otherwise. */
   diff: string;
   /** An open task whose worktree was deleted by hand (`agent task --resume` makes it again). */
+  /** Whether the worktree is there now (a merged, aborted or pruned task's is removed). */
+  worktreeExists: boolean;
   worktreeMissing: boolean;
 }
 
@@ -34,7 +36,8 @@ export async function reviewTask(cwd: string, query: string, options: { stat?: b
     gitOut(['diff', color, options.stat ? '--stat' : '--patch', task.base.commit, tip, '--'], { cwd: repo.root }),
   ]);
   const open = task.status === 'active' || task.status === 'ready';
-  return { task, commits: parseAuditLog(log), diff, worktreeMissing: open && !worktreeExists(task.worktree) };
+  const exists = worktreeExists(task.worktree);
+  return { task, commits: parseAuditLog(log), diff, worktreeExists: exists, worktreeMissing: open && !exists };
 }
 
 export async function showCommand(query: string, options: ShowOptions): Promise<void> {

@@ -332,7 +332,7 @@ describe('a worktree deleted by hand', () => {
     const list = await agent(repo, env, 'list');
     expectSays(list, 0, note);
     const json = await agent(repo, env, 'list', '--json');
-    expect(JSON.parse(json.stdout)).toMatchObject([{ id: task.id, worktreeMissing: true }]);
+    expect(JSON.parse(json.stdout)).toMatchObject([{ id: task.id, worktreeExists: false, worktreeMissing: true }]);
     const show = await agent(repo, env, 'show', task.id, '--stat');
     expectSays(show, 0, `worktree ${task.worktree} (deleted by hand: agent task --resume ${task.id} makes it again`);
     const prune = await agent(repo, env, 'prune');

@@ -139,6 +139,9 @@ describe('undo, abort, prune', () => {
     const before = snapshotCheckout(repo);
     const abort = await runAgent(['abort', task.id], { cwd: repo.root, env });
     expect(abort.code).toBe(0);
+    // The JSON says the worktree is gone, as it is (and that nothing is amiss: an aborted task has none).
+    const [listed] = JSON.parse((await runAgent(['list', '--json'], { cwd: repo.root, env })).stdout);
+    expect(listed).toMatchObject({ id: task.id, status: 'aborted', worktreeExists: false, worktreeMissing: false });
     expect(existsSync(task.worktree)).toBe(false);
     expect(repo.git('branch', '--list', 'agent/*')).toBe('');
     expect(repo.git('rev-parse', `refs/hunkwise/aborted/${task.id}`).trim()).toBe(tip);
