@@ -153,7 +153,7 @@ async function commitMerge(
   plan: MergePlan,
   scratch: string,
 ): Promise<{ commit: string; output: string }> {
-  const subject = gitMessageText(`Merge task ${task.id}: ${task.instruction.split('\n', 1)[0]?.slice(0, 60)}`);
+  const subject = gitMessageText(`Merge task ${task.id}: ${headline(task.instruction)}`);
   let message: string;
   if (plan.mode === 'squash') {
     const log = await gitOut(['log', '--reverse', '--format=- %s', `${task.base.commit}..${plan.tip}`], { cwd: repo.root });
@@ -287,4 +287,13 @@ function copyIfThere(from: string, to: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+}
+
+/** The instruction's first line for a subject: cut at a word (60 characters at most), no dangling comma, `…` when cut. */
+export function headline(instruction: string, max = 60): string {
+  const first = (instruction.split('\n', 1)[0] ?? '').trim();
+  if (first.length <= max) return first;
+  const cut = first.slice(0, max);
+  const atWord = cut.lastIndexOf(' ') > max / 2 ? cut.slice(0, cut.lastIndexOf(' ')) : cut;
+  return `${atWord.replace(/[\s,;:.\-–—]+$/, '')}…`;
 }

@@ -81,10 +81,12 @@ describe('review and merge', () => {
 
   it('squashes on request, with the steps in the message', async () => {
     const { repo, env } = await setup([edit('a.txt', 'two', 'TWO'), edit('b.txt', 'beta', 'BETA'), FINISH]);
-    const task = await doneTask(repo, env, 'capitalise');
+    const task = await doneTask(repo, env, 'capitalise the second line of a.txt, the second line of b.txt, and nothing else');
     const merge = await runAgent(['merge', task.id, '--squash'], { cwd: repo.root, env });
     expect(merge.code).toBe(0);
     expect(repo.git('log', '-1', '--format=%P', 'main').trim().split(' ')).toHaveLength(1);
+    // A long instruction is cut at a word, with no dangling comma.
+    expect(repo.git('log', '-1', '--format=%s', 'main').trim()).toBe(`Merge task ${task.id}: capitalise the second line of a.txt, the second line of…`);
     const message = repo.git('log', '-1', '--format=%B', 'main');
     expect(message).toContain('- agent step 1: edit_file a.txt');
     expect(message).toContain('- agent step 2: edit_file b.txt');

@@ -1,4 +1,4 @@
-import { type CallContext, correctForm, type Found, firstAtOrAfter, offsetsOf } from './context.js';
+import { type CallContext, correctForm, type Found, firstAtOrAfter, offsetsOf, unknownTool } from './context.js';
 
 /**
  * Gemma 4's own call syntax, as its chat template teaches it and Ollama's gemma4 parser reads it:
@@ -49,7 +49,7 @@ function readCall(text: string, at: number, limit: number, ctx: CallContext, str
     const args = reader.object();
     span.end = reader.at;
     const name = ctx.resolve(written);
-    if (name === undefined) span.problems.push(`Unknown tool "${written.slice(0, 60)}" after ${OPEN}; the tools are: ${ctx.names.join(', ')}. ${correctForm(ctx.names)}`);
+    if (name === undefined) span.problems.push(unknownTool(written, ctx, `after ${OPEN}`));
     else span.calls.push({ name, arguments: args });
   } catch (error) {
     span.end = limit;

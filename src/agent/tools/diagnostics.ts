@@ -26,7 +26,7 @@ export const diagnosticsTool: Tool<DiagnosticsArgs> = {
   actionClass: 'read',
   describe: (args) => `diagnostics${args.path ? ` ${args.path}` : ''}`,
   async run(args, ctx) {
-    const ready = await symbolTool(ctx, 'diagnostics', 'the changed files', args.path);
+    const ready = await symbolTool(ctx, 'diagnostics', '(the changed files)', args.path);
     if ('content' in ready) return ready;
     const files = ready.path ? [ready.path] : await changedSinceTaskStart(ctx.root, ctx.base);
     const checked = files.filter((file) => languageOf(file)).slice(0, MAX_FILES);
