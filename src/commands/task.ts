@@ -239,7 +239,8 @@ export async function taskCommand(instruction: string | undefined, options: Task
     process.stdout.write(`\nTask ${task.id}: ${task.steps} step${task.steps === 1 ? '' : 's'} on ${task.branch}. ${next}\n`);
   }
   if (end === 'interrupted') {
-    throw new AgentError('Interrupted.', { kind: 'interrupted', hint: `The task is kept: agent task --resume ${task.id}` });
+    // The summary above already says how to go on; without it (--json) the hint does.
+    throw new AgentError('Interrupted.', { kind: 'interrupted', ...(options.json ? { hint: `The task is kept: agent task --resume ${task.id}` } : {}) });
   }
   if (end === 'failed' || end === 'max_steps') process.exitCode = 1;
 }

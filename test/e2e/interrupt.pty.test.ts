@@ -26,6 +26,9 @@ async function interrupted(pty: PtySession): Promise<string> {
   expect(exit.exitCode).toBe(130);
   const id = /agent task --resume ([a-z0-9]+)/.exec(pty.screen())?.[1];
   expect(id).toBeDefined();
+  // Said once: the task's summary says how to go on, and the error does not say it again.
+  expect(pty.screen().match(/agent task --resume/g)).toHaveLength(1);
+  expect(pty.screen()).toMatch(/agent: Interrupted\.$/m);
   return id ?? '';
 }
 
