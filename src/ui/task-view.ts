@@ -29,6 +29,22 @@ const firstLine = (text: string, max = 160): string => {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
 
+/** Lines of a list shown under a result that announces one (`4 files under src:`), before `… N more`. */
+const LISTED = 3;
+
+/**
+ * A tool's result as the view shows it: its first line; when that line announces a list (it ends
+ * with `:`), the list's first items too and how many more, so that "7 references to formatMoney:"
+ * is not followed by nothing. The model has the whole of it.
+ */
+export function resultSummary(content: string): string[] {
+  const head = `  ${firstLine(content)}`;
+  const rest = content.split('\n').slice(1).filter((text) => text.trim() !== '');
+  if (!head.endsWith(':') || rest.length === 0) return [head];
+  const more = rest.length - LISTED;
+  return [head, ...rest.slice(0, LISTED).map((text) => `    ${firstLine(text)}`), ...(more > 0 ? [`    … ${more} more`] : [])];
+}
+
 /**
  * `live`: the output is a terminal, so the line shown while waiting for the first token counts
  * the seconds and is erased when the answer starts; elsewhere it is printed once.
@@ -85,7 +101,7 @@ export function createTaskView(out: Writer, c: Colors, live = false, columns = 8
       case 'tool_result':
         if (event.isError) line(`  ${c.red('✗')} ${firstLine(event.content)}`);
         else if (event.tool === 'finish') line(`${c.green('✓ finished:')} ${printable(event.details ?? '')}`);
-        else line(c.dim(`  ${firstLine(event.content)}`));
+        else line(c.dim(resultSummary(event.content).join('\n')));
         return;
       case 'approval':
         if (event.how === 'rule') return;
