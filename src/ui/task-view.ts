@@ -35,11 +35,15 @@ const LISTED = 3;
 /**
  * A tool's result as the view shows it: its first line; when that line announces a list (it ends
  * with `:`), the list's first items too and how many more, so that "7 references to formatMoney:"
- * is not followed by nothing. The model has the whole of it.
+ * is not followed by nothing; after a step, the errors it leaves (its `Diagnostics:` lines, as the
+ * model reads them). The model has the whole of it.
  */
 export function resultSummary(content: string): string[] {
   const head = `  ${firstLine(content)}`;
   const rest = content.split('\n').slice(1).filter((text) => text.trim() !== '');
+  // What a step leaves in the language server's eyes, in the words the model reads.
+  const diagnostics = rest.filter((text) => text.startsWith('Diagnostics: ')).map((text) => `  ${firstLine(text, 300)}`);
+  if (diagnostics.length > 0) return [head, ...diagnostics];
   if (!head.endsWith(':') || rest.length === 0) return [head];
   const more = rest.length - LISTED;
   return [head, ...rest.slice(0, LISTED).map((text) => `    ${firstLine(text)}`), ...(more > 0 ? [`    … ${more} more`] : [])];

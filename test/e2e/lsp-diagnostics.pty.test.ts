@@ -59,4 +59,40 @@ describe('the diagnostics of a proposal, before it is approved', () => {
     const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
     expect(repo.git('show', `${task.branch}:src/store.ts`)).toContain("  total(): string {\n    return this.items.join(',');\n  }");
   });
+
+  it('shows the error a refused rename hunk leaves, before the next turn, in the words the model reads', async () => {
+    const server = await startFakeOllama({
+      script: [
+        { toolCalls: [{ name: 'rename_symbol', arguments: { name: 'parseConfig', new_name: 'loadConfig', path: 'src/config.ts' } }] },
+        { toolCalls: [{ name: 'finish', arguments: { summary: 'renamed, but for the CLI' } }] },
+      ],
+    });
+    open.server = server;
+    const repo = makeRepo(fixtureFiles('rename-ts'));
+    open.repo = repo;
+    // Rows enough for the whole proposal: every answered question stays on the screen to be counted.
+    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'rename parseConfig', '--approve', 'read'], {
+      cwd: repo.root,
+      env: { ...repo.env, OLLAMA_HOST: server.url },
+      cols: 200,
+      rows: 400,
+    });
+    open.pty = pty;
+    // Every hunk approved but those of src/cli.ts, whose import then names what no longer exists.
+    for (;;) {
+      await pty.waitFor(/(Stage this hunk \[[a-z,?/]+\]\?|Follow-up instruction \(empty = done\)[^\n]*)$/);
+      const screen = pty.screen();
+      if (/Follow-up instruction/.test(screen.split('\n').at(-1) ?? '')) break;
+      const file = [...screen.matchAll(/^diff --git a\/(\S+)/gm)].at(-1)?.[1];
+      const answered = screen.match(/Stage this hunk \[[a-z,?/]+\]\? [yn]/g)?.length ?? 0;
+      pty.type(file === 'src/cli.ts' ? 'n' : 'y');
+      await pty.waitFor(new RegExp(`(?:Stage this hunk \\[[a-z,?/]+\\]\\? [yn][\\s\\S]*){${answered + 1}}`));
+    }
+    const shown = pty.screen();
+    expect(shown).toMatch(/✓ step 1 [0-9a-f]{8} rename_symbol parseConfig -> loadConfig \(6 approved, 1 refused\)\n {2}Step 1 committed\.[^\n]*\n {2}Diagnostics: the applied change adds src\/cli\.ts:1:10 error TS2305: Module [^\n]*config[^\n]* has no exported member 'parseConfig'\./);
+    pty.type('\r');
+    expect((await pty.exited).exitCode).toBe(0);
+    const told = server.chatRequests()[1]?.messages.at(-1)?.content ?? '';
+    expect(told).toMatch(/Diagnostics: the applied change adds src\/cli\.ts:1:10 error TS2305: Module [^\n]*config[^\n]* has no exported member 'parseConfig'\./);
+  });
 });

@@ -14,6 +14,14 @@ describe('resultSummary', () => {
     expect(resultSummary('2 files under src:\nsrc/a.ts\nsrc/b.ts')).toEqual(['  2 files under src:', '    src/a.ts', '    src/b.ts']);
   });
 
+  it("shows the errors a step leaves, in the model's words", () => {
+    const content = "Step 1 committed. Applied: src/a.ts.\nRefused by the user (not applied):\n- src/b.ts hunk 1/1\nDiagnostics: the applied change adds src/report.ts:2:10 error TS2305: Module './money' has no exported member 'formatMoney'.\nThe files now hold exactly what was applied.";
+    expect(resultSummary(content)).toEqual([
+      '  Step 1 committed. Applied: src/a.ts.',
+      "  Diagnostics: the applied change adds src/report.ts:2:10 error TS2305: Module './money' has no exported member 'formatMoney'.",
+    ]);
+  });
+
   it('keeps a result that announces nothing to its first line', () => {
     expect(resultSummary('exit code 0\nhello\nworld')).toEqual(['  exit code 0']);
     expect(resultSummary('No references found:')).toEqual(['  No references found:']);
