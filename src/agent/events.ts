@@ -34,6 +34,12 @@ export type AgentEvent =
   /** The whole of a turn's thinking, once it is over (for `--json`: one event per turn). */
   | { type: 'thinking'; text: string }
   | { type: 'tool_call'; tool: string; args: Record<string, unknown>; action: string }
+  /** An allowed command starts (its output follows, then its tool_result). */
+  | { type: 'command_start' }
+  /** What the running command wrote, as it came: stdout and stderr interleaved. */
+  | { type: 'command_output'; text: string }
+  /** The command is over (its result follows, after any hunks of what it changed). */
+  | { type: 'command_end' }
   | { type: 'tool_result'; tool: string; content: string; isError: boolean; details?: string }
   | {
       type: 'approval';

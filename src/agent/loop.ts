@@ -103,7 +103,9 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     commandStarting: () => {
       task.commandStarted = true;
       saveTask(options.commonDir, task);
+      emit({ type: 'command_start' });
     },
+    commandOutput: (text) => emit({ type: 'command_output', text }),
   });
   const record = (message: ChatMessage): void => {
     conversation.append(message);
@@ -334,6 +336,8 @@ async function runCall(options: RunTaskOptions, call: ToolCall, ctx: ToolContext
     return fail(`${tool.name} failed: ${message}${advice}`);
   }
   if (tool.actionClass === 'run') {
+    // The command is over: its output panel closes before the hunks of what it changed are asked about.
+    emit({ type: 'command_end' });
     const effects = await proposeWorktreeChanges(ctx, `${tool.describe(checked.args)}`);
     if (effects) result = { ...result, content: `${result.content}\n\n${effects}` };
   }

@@ -75,6 +75,8 @@ export interface ToolContext {
    * leaves the call to be asked again on resume.
    */
   commandStarting(): void;
+  /** What a running command writes, as it comes (decoded text): the user sees it while it runs. */
+  commandOutput(text: string): void;
 }
 
 export interface Tool<Args = Record<string, unknown>> {

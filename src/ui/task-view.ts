@@ -58,6 +58,7 @@ export function createTaskView(out: Writer, c: Colors, live = false, columns = 8
   let model = '';
   const waiting = createWaitingLine(out, c, live);
   const thinking = createThinkingLine(out, c, live, columns);
+  const command = createCommandPanel(out, c, live, columns);
   const line = (text: string): void => {
     out.write(`${midLine ? '\n' : ''}${text}\n`);
     midLine = false;
@@ -76,6 +77,15 @@ export function createTaskView(out: Writer, c: Colors, live = false, columns = 8
       return;
     }
     if (event.type !== 'thinking') thinking.fold();
+    if (event.type === 'command_start' || event.type === 'command_output') {
+      if (midLine) out.write('\n');
+      midLine = false;
+      if (event.type === 'command_start') command.start();
+      else command.add(event.text);
+      return;
+    }
+    command.end();
+    if (event.type === 'command_end') return;
     switch (event.type) {
       case 'task_start':
         model = event.model;
@@ -138,6 +148,77 @@ export function createTaskView(out: Writer, c: Colors, live = false, columns = 8
       case 'done':
         return;
     }
+  };
+}
+
+/** Lines of a command's output kept on screen while it runs, and after it. */
+const TAIL_LINES = 5;
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * A running command's output as it comes. On a terminal: its last lines (dimmed, each cut to the
+ * width) under a spinner with the time it has run, redrawn in place; once it ends, the last lines
+ * stay. Elsewhere every line is printed as it comes. The model gets all of it (up to
+ * run.outputLimit); so does `--json`, as `command_output` events.
+ */
+function createCommandPanel(out: Writer, c: Colors, live: boolean, columns: number): { start(): void; add(text: string): void; end(): void } {
+  let running = false;
+  let startedAt = 0;
+  let lines: string[] = [''];
+  let drawn = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const clip = (line: string): string => {
+    const shown = printable(line.replace(/\r/g, ''));
+    return shown.length > columns - 5 ? `${shown.slice(0, columns - 6)}…` : shown;
+  };
+  const tail = (): string[] => {
+    const complete = lines.at(-1) === '' ? lines.slice(0, -1) : lines;
+    return complete.slice(-TAIL_LINES).map((line) => `    ${clip(line)}`);
+  };
+  const erase = (): void => {
+    if (drawn > 0) out.write(`\x1b[${drawn}A\r\x1b[J`);
+    drawn = 0;
+  };
+  const draw = (): void => {
+    erase();
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    const frame = SPINNER[Math.floor((Date.now() - startedAt) / 100) % SPINNER.length];
+    const shown = [...tail().map((line) => c.dim(line)), c.dim(`  ${frame} running · ${seconds} s`)];
+    out.write(`${shown.join('\n')}\n`);
+    drawn = shown.length;
+  };
+  return {
+    start() {
+      running = true;
+      startedAt = Date.now();
+      lines = [''];
+      if (!live) return;
+      draw();
+      timer = setInterval(draw, 100);
+      timer.unref();
+    },
+    add(text) {
+      if (!running) return;
+      const parts = text.split('\n');
+      lines[lines.length - 1] += parts[0] ?? '';
+      lines.push(...parts.slice(1));
+      if (lines.length > 200) lines = lines.slice(-TAIL_LINES - 1);
+      if (live) return;
+      // Not a terminal: every complete line as it comes.
+      while (lines.length > 1) out.write(`${c.dim(`    ${clip(lines.shift() ?? '')}`)}\n`);
+    },
+    end() {
+      if (!running) return;
+      running = false;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      if (live) {
+        erase();
+        const kept = tail();
+        if (kept.length > 0) out.write(`${c.dim(kept.join('\n'))}\n`);
+      } else if (lines[0] !== '') out.write(`${c.dim(`    ${clip(lines[0] ?? '')}`)}\n`);
+      lines = [''];
+    },
   };
 }
 

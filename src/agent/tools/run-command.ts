@@ -184,8 +184,15 @@ function execute([file = 'sh', ...args]: string[], ctx: ToolContext): Promise<Ex
       if (exited && outputOpen === 0 && !closed) close();
     };
     child.stdio[3]?.on('error', () => {});
-    stdout.on('data', (chunk: Buffer) => cap.push(chunk));
-    stderr.on('data', (chunk: Buffer) => cap.push(chunk));
+    // The user sees the output as it comes; a character split between chunks waits for its rest.
+    const decoder = new StringDecoder('utf8');
+    const seen = (chunk: Buffer): void => {
+      cap.push(chunk);
+      const text = decoder.write(chunk);
+      if (text) ctx.commandOutput(text);
+    };
+    stdout.on('data', seen);
+    stderr.on('data', seen);
     stdout.on('close', () => {
       outputOpen -= 1;
       ended();

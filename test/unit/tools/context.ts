@@ -69,6 +69,8 @@ export interface TestContext extends ToolContext {
   proposals: Proposal[];
   /** When each command started (commandStarting calls). */
   started: number[];
+  /** What the commands wrote, as it came (commandOutput calls). */
+  output: string[];
 }
 
 export interface ContextOptions {
@@ -101,6 +103,7 @@ export function createContext(root: string, options: ContextOptions = {}): TestC
   const approvals: ActionRequest[] = [];
   const proposals: Proposal[] = [];
   const started: number[] = [];
+  const output: string[] = [];
   return {
     root,
     base: 'HEAD',
@@ -121,6 +124,10 @@ export function createContext(root: string, options: ContextOptions = {}): TestC
     commandStarting() {
       started.push(Date.now());
     },
+    commandOutput(text) {
+      output.push(text);
+    },
     started,
+    output,
   };
 }
