@@ -37,7 +37,8 @@ function buildProgram(): Command {
 
   program
     .command('list')
-    .description('the tasks of this repository')
+    .description('the open tasks of this repository (--all: merged and aborted ones too)')
+    .option('--all', 'also the merged and aborted tasks')
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/list.js')).listCommand(options));
 

@@ -5,6 +5,8 @@ import { worktreeExists } from '../git/worktree.js';
 
 export interface ListOptions {
   json?: boolean;
+  /** The merged and aborted tasks too; by default only what is open. */
+  all?: boolean;
 }
 
 export interface TaskSummary {
@@ -45,7 +47,7 @@ export async function listTasks(cwd: string): Promise<TaskSummary[]> {
     id: task.id,
     branch: task.branch,
     // A task whose branch is not made yet (it is, while the model reads the first prompt) is not missing it.
-    status: task.status !== 'aborted' && task.root !== '' && !branches.has(task.branch) ? 'missing' : task.status,
+    status: task.status !== 'aborted' && task.status !== 'merged' && task.root !== '' && !branches.has(task.branch) ? 'missing' : task.status,
     steps: task.steps,
     models: task.models,
     locality: task.locality,
@@ -60,13 +62,19 @@ export async function listTasks(cwd: string): Promise<TaskSummary[]> {
 }
 
 export async function listCommand(options: ListOptions): Promise<void> {
-  const tasks = await listTasks(process.cwd());
+  const every = await listTasks(process.cwd());
+  const tasks = options.all ? every : every.filter((t) => t.status !== 'merged' && t.status !== 'aborted');
   if (options.json) {
     process.stdout.write(`${JSON.stringify(tasks)}\n`);
     return;
   }
   if (tasks.length === 0) {
-    process.stdout.write('No tasks in this repository. Start one with: agent task "<instruction>"\n');
+    const closed = every.length - tasks.length;
+    process.stdout.write(
+      closed > 0
+        ? `No open tasks (${closed} merged or aborted: agent list --all). Start one with: agent task "<instruction>"\n`
+        : 'No tasks in this repository. Start one with: agent task "<instruction>"\n',
+    );
     return;
   }
   const rows = [

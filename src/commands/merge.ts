@@ -4,6 +4,8 @@ import { type MergeMode, mergeTask } from '../git/merge.js';
 import { openRepo } from '../git/repo.js';
 import { whileLocked } from '../git/task-lock.js';
 import { saveTask } from '../git/task-store.js';
+import { dropMergedBranch, mergedRef } from '../git/task-refs.js';
+import { git } from '../git/exec.js';
 import { removeTaskWorktree } from '../git/worktree.js';
 import { AgentError } from '../errors.js';
 import { existsSync } from 'node:fs';
@@ -23,6 +25,8 @@ export async function mergeCommand(query: string, options: MergeOptions): Promis
   const mode: MergeMode = options.squash ? 'squash' : options.ffOnly ? 'ff-only' : 'no-ff';
   const result = await whileLocked(repo.commonDir, task, `run agent merge ${task.id} again`, async (current) => {
     const merged = await mergeTask(repo, current, mode);
+    // The steps are kept where show finds them, whatever becomes of the branch.
+    await git(['update-ref', mergedRef(task.id), `refs/heads/${task.branch}`], { cwd: repo.root });
     saveTask(repo.commonDir, { ...current, status: 'merged' });
     return merged;
   });
@@ -37,12 +41,15 @@ export async function mergeCommand(query: string, options: MergeOptions): Promis
     await removeTaskWorktree(repo, task.worktree);
     worktree = 'was already deleted by hand';
   }
+  // Tidy: the branch goes with its worktree (agent prune takes it once a kept worktree goes).
+  const branchDropped = !existsSync(task.worktree) && (await dropMergedBranch(repo, { ...task, status: 'merged' }));
   if (options.json) {
     const { hookOutput: _shown, ...merged } = result;
-    process.stdout.write(`${JSON.stringify({ task: task.id, branch: task.branch, ...merged, worktree })}\n`);
+    process.stdout.write(`${JSON.stringify({ task: task.id, branch: task.branch, ...merged, worktree, branchDeleted: branchDropped })}\n`);
     return;
   }
+  const branch = branchDropped ? ` Branch ${task.branch} deleted (its steps: agent show ${task.id}).` : '';
   process.stdout.write(
-    `Merged ${task.branch} into ${result.into} (${mode}) at ${result.commit.slice(0, 8)}. Worktree ${worktree}.\n`,
+    `Merged ${task.branch} into ${result.into} (${mode}) at ${result.commit.slice(0, 8)}. Worktree ${worktree}.${branch}\n`,
   );
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { git } from '../git/exec.js';
 import { changedPaths } from '../git/read-files.js';
 import { openRepo } from '../git/repo.js';
+import { dropMergedBranch } from '../git/task-refs.js';
 import { loadTasks, taskDir } from '../git/task-store.js';
 import { removeTaskWorktree, worktreeExists } from '../git/worktree.js';
 import { missingWorktreeNote } from './list.js';
@@ -14,6 +15,8 @@ export interface PruneReport {
   missingWorktrees: { id: string; branch: string; worktree: string }[];
   /** Worktrees of finished tasks kept because they hold changes no step has (removed with --force). */
   keptWorktrees: { id: string; worktree: string; changes: string[] }[];
+  /** Branches of merged tasks deleted once their worktree was gone (the steps stay under refs/hunkwise/merged/). */
+  deletedBranches: string[];
 }
 
 /**
@@ -24,7 +27,7 @@ export interface PruneReport {
 export async function pruneTasks(cwd: string, force = false): Promise<PruneReport> {
   const repo = await openRepo(cwd);
   await git(['worktree', 'prune'], { cwd: repo.root });
-  const report: PruneReport = { removedWorktrees: [], clearedState: [], missingWorktrees: [], keptWorktrees: [] };
+  const report: PruneReport = { removedWorktrees: [], clearedState: [], missingWorktrees: [], keptWorktrees: [], deletedBranches: [] };
   for (const task of loadTasks(repo.commonDir)) {
     const done = task.status === 'merged' || task.status === 'aborted';
     if (!done) {
@@ -42,6 +45,7 @@ export async function pruneTasks(cwd: string, force = false): Promise<PruneRepor
       await removeTaskWorktree(repo, task.worktree);
       report.removedWorktrees.push(task.worktree);
     }
+    if (task.status === 'merged' && (await dropMergedBranch(repo, task))) report.deletedBranches.push(task.branch);
     const conversation = join(taskDir(repo.commonDir, task.id), 'conversation.jsonl');
     if (existsSync(conversation)) {
       rmSync(conversation);
@@ -60,6 +64,7 @@ export async function pruneCommand(options: { json?: boolean; force?: boolean })
   }
   const lines = [
     ...report.removedWorktrees.map((path) => `removed worktree ${path}`),
+    ...report.deletedBranches.map((branch) => `deleted the branch ${branch} of a merged task (its steps: agent show)`),
     ...report.clearedState.map((id) => `cleared the conversation of finished task ${id}`),
     ...report.missingWorktrees.map(missingWorktreeNote),
     ...report.keptWorktrees.map(

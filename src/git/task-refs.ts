@@ -12,11 +12,25 @@ import { removeTaskWorktree, WORKTREE_CONFIG } from './worktree.js';
  */
 
 export const abortedRef = (id: string): string => `refs/hunkwise/aborted/${id}`;
+/** A merged task's steps, kept once its branch is deleted (a squash leaves them reachable from nothing else). */
+export const mergedRef = (id: string): string => `refs/hunkwise/merged/${id}`;
 export const undoneRef = (id: string, step: number): string => `refs/hunkwise/undone/${id}/${step}`;
 
-/** The ref that holds a task's commits: its branch, or after an abort its kept history. */
+/** The ref that holds a task's commits: its branch, or after an abort or a merge its kept history. */
 export const tipRef = (task: TaskRecord): string =>
-  task.status === 'aborted' ? abortedRef(task.id) : `refs/heads/${task.branch}`;
+  task.status === 'aborted' ? abortedRef(task.id) : task.status === 'merged' ? mergedRef(task.id) : `refs/heads/${task.branch}`;
+
+/**
+ * A merged task's branch deleted, once its worktree is gone: the steps stay under
+ * refs/hunkwise/merged/ (written at the merge), `agent show` reads them there. A branch the user
+ * moved since the merge is kept.
+ */
+export async function dropMergedBranch(repo: Repo, task: TaskRecord): Promise<boolean> {
+  const kept = await git(['rev-parse', '-q', '--verify', `${mergedRef(task.id)}^{commit}`], { cwd: repo.root, okCodes: [1] });
+  if (kept.code !== 0) return false;
+  const deleted = await git(['update-ref', '-d', `refs/heads/${task.branch}`, kept.stdout.trim()], { cwd: repo.root, okCodes: [128] });
+  return deleted.code === 0;
+}
 
 export interface UndoneStep {
   step: number;

@@ -68,7 +68,7 @@ export function createTaskView(out: Writer, c: Colors, live = false, columns = 8
   return (event) => {
     if (event.type !== 'turn_start') waiting.stop();
     const justRefused = refused;
-    refused = event.type === 'approval' && !event.allowed && event.how !== 'rule' ? event.request.tool : undefined;
+    if (event.type !== 'command_end') refused = event.type === 'approval' && !event.allowed && event.how !== 'rule' ? event.request.tool : undefined;
     if (event.type === 'tool_result' && event.isError && event.tool === justRefused) return;
     if (event.type === 'thinking_delta') {
       if (midLine) out.write('\n');

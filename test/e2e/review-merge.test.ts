@@ -49,16 +49,26 @@ describe('review and merge', () => {
     const json = JSON.parse((await runAgent(['show', task.branch, '--json'], { cwd: repo.root, env })).stdout);
     expect(json.commits.map((c: { trailers: Record<string, string> }) => c.trailers['Agent-Step'])).toEqual(['0', '1']);
 
+    const tip = repo.git('rev-parse', task.branch).trim();
     const merge = await runAgent(['merge', task.id], { cwd: repo.root, env });
     expect(merge.stderr).toBe('');
     expect(merge.code).toBe(0);
     const parents = repo.git('log', '-1', '--format=%P', 'main').trim().split(' ');
     expect(parents).toHaveLength(2);
-    expect(parents[1]).toBe(repo.git('rev-parse', task.branch).trim());
+    expect(parents[1]).toBe(tip);
     expect(repo.read('a.txt')).toBe('one\nTWO\nthree\n');
     expect(existsSync(task.worktree)).toBe(false);
     expect(readTask(repo, task.id).status).toBe('merged');
-    const list = JSON.parse((await runAgent(['list', '--json'], { cwd: repo.root, env })).stdout);
+    // Tidy: the branch is gone with its worktree; its steps are kept, and show still reads them.
+    expect(merge.stdout).toContain(`Branch ${task.branch} deleted (its steps: agent show ${task.id}).`);
+    expect(repo.git('branch', '--list', 'agent/*')).toBe('');
+    expect(repo.git('rev-parse', `refs/hunkwise/merged/${task.id}`).trim()).toBe(tip);
+    const shown = await runAgent(['show', task.id], { cwd: repo.root, env });
+    expect(shown.stdout).toContain('Agent-Action: edit_file a.txt');
+    // list shows what is open; --all the merged task too.
+    expect(JSON.parse((await runAgent(['list', '--json'], { cwd: repo.root, env })).stdout)).toEqual([]);
+    expect((await runAgent(['list'], { cwd: repo.root, env })).stdout).toContain('No open tasks (1 merged or aborted: agent list --all)');
+    const list = JSON.parse((await runAgent(['list', '--all', '--json'], { cwd: repo.root, env })).stdout);
     expect(list[0]).toMatchObject({ id: task.id, status: 'merged', steps: 1, base: 'main' });
   });
 
@@ -104,9 +114,10 @@ describe('review and merge', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/--ff-only/);
     repo.git('reset', '-q', '--hard', 'HEAD~1');
+    const tip = repo.git('rev-parse', task.branch);
     const merged = await runAgent(['merge', task.id, '--ff-only'], { cwd: repo.root, env });
     expect(merged.code).toBe(0);
-    expect(repo.git('rev-parse', 'main')).toBe(repo.git('rev-parse', task.branch));
+    expect(repo.git('rev-parse', 'main')).toBe(tip);
   });
 });
 
@@ -142,7 +153,7 @@ describe('undo, abort, prune', () => {
     const abort = await runAgent(['abort', task.id], { cwd: repo.root, env });
     expect(abort.code).toBe(0);
     // The JSON says the worktree is gone, as it is (and that nothing is amiss: an aborted task has none).
-    const [listed] = JSON.parse((await runAgent(['list', '--json'], { cwd: repo.root, env })).stdout);
+    const [listed] = JSON.parse((await runAgent(['list', '--all', '--json'], { cwd: repo.root, env })).stdout);
     expect(listed).toMatchObject({ id: task.id, status: 'aborted', worktreeExists: false, worktreeMissing: false });
     expect(existsSync(task.worktree)).toBe(false);
     expect(repo.git('branch', '--list', 'agent/*')).toBe('');
