@@ -1,13 +1,31 @@
-import { BUILTIN_SERVERS, findServer, installHintOf, type LspOverrides } from '../lsp/servers.js';
+import { git } from '../git/exec.js';
+import { BUILTIN_SERVERS, findServer, installHintOf, languageOf, type LspOverrides } from '../lsp/servers.js';
 import { type Check, fail, ok, warn } from './check.js';
 
 /**
- * One check per language: every built-in one and every one the config names. Finds the servers'
- * commands without starting any. `root` resolves a configured relative command.
+ * One check per language the repository has files of (every built-in one outside a repository),
+ * and every one the config names. Finds the servers' commands without starting any. `root`
+ * resolves a configured relative command; `repoRoot`: the repository, when there is one.
  */
-export function lspChecks(overrides: LspOverrides, root: string): Promise<Check[]> {
-  const languages = [...new Set([...Object.keys(BUILTIN_SERVERS), ...Object.keys(overrides)])];
-  return Promise.all(languages.map((language) => checkLanguage(language, overrides, root)));
+export async function lspChecks(overrides: LspOverrides, root: string, repoRoot?: string): Promise<Check[]> {
+  const known = [...new Set([...Object.keys(BUILTIN_SERVERS), ...Object.keys(overrides)])];
+  const present = repoRoot ? await languagesIn(repoRoot, overrides) : new Set(known);
+  const checked = known.filter((language) => present.has(language) || overrides[language] !== undefined);
+  const unused = known.filter((language) => !checked.includes(language));
+  const checks = await Promise.all(checked.map((language) => checkLanguage(language, overrides, root)));
+  if (unused.length > 0) checks.push(ok('lsp others', `no files of ${unused.join(', ')} here: their servers are not needed`));
+  return checks;
+}
+
+/** The languages of the repository's tracked files, by extension. */
+async function languagesIn(repoRoot: string, overrides: LspOverrides): Promise<Set<string>> {
+  const listed = await git(['ls-files', '-z'], { cwd: repoRoot, okCodes: [128] });
+  const languages = new Set<string>();
+  for (const path of listed.stdout.split('\0')) {
+    const language = path ? languageOf(path, overrides) : undefined;
+    if (language) languages.add(language);
+  }
+  return languages;
 }
 
 async function checkLanguage(language: string, overrides: LspOverrides, root: string): Promise<Check> {

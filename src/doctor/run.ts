@@ -31,7 +31,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   const [model, sandbox, lsp] = await Promise.all([
     modelChecks(loaded.config, options.model !== undefined),
     sandboxCheck(loaded.config.sandbox.enabled),
-    lspChecks(loaded.config.lsp, git.repoRoot ?? options.cwd),
+    lspChecks(loaded.config.lsp, git.repoRoot ?? options.cwd, git.repoRoot),
   ]);
   return [...git.checks, ...tasks, loaded.check, ...model, sandbox, ...lsp];
 }

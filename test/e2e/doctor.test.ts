@@ -19,7 +19,7 @@ const open = closeAfterEach();
 
 /** A repository with one commit, and Ollama at `ollamaUrl`. */
 function setUp(ollamaUrl: string, files: Record<string, string> = {}): { repo: TestRepo; env: NodeJS.ProcessEnv } {
-  const repo = open.add(makeRepo({ 'README.md': '# project\n', ...files }));
+  const repo = open.add(makeRepo({ 'README.md': '# project\n', 'src/index.ts': 'export const answer = 42;\n', ...files }));
   return { repo, env: { ...repo.env, OLLAMA_HOST: ollamaUrl } };
 }
 
@@ -53,13 +53,9 @@ describe('agent doctor', () => {
     expect(byName(checks, 'git identity')?.detail).toBe('Test User <test@example.com>');
     expect(byName(checks, 'repository')?.detail).toBe(`${repo.root}, on main`);
     expect(byName(checks, 'context')?.detail).toBe('32768 tokens; a task will use num_ctx 32768');
-    expect(checks.filter((check) => check.name.startsWith('lsp ')).map((check) => check.name)).toEqual([
-      'lsp typescript',
-      'lsp python',
-      'lsp go',
-      'lsp rust',
-      'lsp cpp',
-    ]);
+    // The languages of the repository's files only: a TypeScript project is not told about Go's server.
+    expect(checks.filter((check) => check.name.startsWith('lsp ')).map((check) => check.name)).toEqual(['lsp typescript', 'lsp others']);
+    expect(byName(checks, 'lsp others')).toMatchObject({ status: 'ok', detail: 'no files of python, go, rust, cpp here: their servers are not needed' });
     // Doctor asks; it never chats with the model.
     expect(new Set(ollama.requests.map((r) => `${r.method} ${r.path}`))).toEqual(new Set(['GET /api/version', 'POST /api/show']));
   });
@@ -149,6 +145,14 @@ describe('agent doctor', () => {
     const asked = await doctorJson(repo.root, env);
     expect(byName(asked.checks, 'thinking')).toMatchObject({ status: 'warn' });
     expect(byName(asked.checks, 'thinking')?.detail).toContain('does not think (it lacks the thinking capability): "think" in your config is not sent');
+  });
+
+  it('checks the language servers of the languages the repository has', async () => {
+    const ollama = open.add(await startFakeOllama());
+    const { repo, env } = setUp(ollama.url, { 'tools/gen.py': 'print(1)\n', 'cmd/main.go': 'package main\n' });
+    const { checks } = await doctorJson(repo.root, env);
+    expect(checks.filter((check) => check.name.startsWith('lsp ')).map((check) => check.name)).toEqual(['lsp typescript', 'lsp python', 'lsp go', 'lsp others']);
+    expect(byName(checks, 'lsp others')?.detail).toBe('no files of rust, cpp here: their servers are not needed');
   });
 
   it('says who to be when git does not know the user', async () => {
