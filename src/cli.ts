@@ -44,7 +44,6 @@ function buildProgram(): Command {
 
   program
     .command('show')
-    .alias('review')
     .description("a task's instruction, its commits with their audit trailers, and its diff against the base")
     .argument('<task>', 'id, id prefix or branch')
     .option('--stat', 'the diffstat instead of the whole diff')
@@ -52,11 +51,20 @@ function buildProgram(): Command {
     .action(async (task: string, options) => (await import('./commands/show.js')).showCommand(task, options));
 
   program
+    .command('review')
+    .description('what show shows, and the errors the branch adds against its base (asked of the language servers)')
+    .argument('<task>', 'id, id prefix or branch')
+    .option('--stat', 'the diffstat instead of the whole diff')
+    .option('--json', 'print JSON')
+    .action(async (task: string, options) => (await import('./commands/show.js')).showCommand(task, { ...options, errors: true }));
+
+  program
     .command('merge')
     .description('merge the task branch into its base branch (a --no-ff merge commit by default)')
     .argument('<task>', 'id, id prefix or branch')
     .addOption(new Option('--squash', 'one squashed commit instead of a merge commit').conflicts('ffOnly'))
     .option('--ff-only', 'fast-forward only')
+    .option('--force', 'merge even when the branch adds errors (without a terminal, the only way to)')
     .option('--json', 'print JSON')
     .action(async (task: string, options) => (await import('./commands/merge.js')).mergeCommand(task, options));
 

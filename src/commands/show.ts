@@ -2,15 +2,18 @@ import { gitOut } from '../git/exec.js';
 import { findTask } from '../git/find-task.js';
 import { openRepo } from '../git/repo.js';
 import { tipRef } from '../git/task-refs.js';
+import type { BranchErrors } from '../agent/branch-errors.js';
 import type { TaskRecord } from '../git/task-store.js';
 import { worktreeExists } from '../git/worktree.js';
 import { type AuditedCommit, AUDIT_LOG_FORMAT, parseAuditLog } from '../git/trailers.js';
-import { createColors } from '../ui/color.js';
+import { type Colors, createColors } from '../ui/color.js';
 import { page } from '../ui/pager.js';
 
 export interface ShowOptions {
   stat?: boolean;
   json?: boolean;
+  /** `agent review`: also the errors the branch adds against its base. */
+  errors?: boolean;
 }
 
 export interface TaskReview {
@@ -43,8 +46,9 @@ export async function reviewTask(cwd: string, query: string, options: { stat?: b
 export async function showCommand(query: string, options: ShowOptions): Promise<void> {
   const c = createColors(process.stdout);
   const review = await reviewTask(process.cwd(), query, { stat: options.stat, color: c.enabled && !options.json });
+  const errors = options.errors ? await errorsOf(review.task) : undefined;
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(review)}\n`);
+    process.stdout.write(`${JSON.stringify(options.errors ? { ...review, errors: errors ?? null } : review)}\n`);
     return;
   }
   const { task } = review;
@@ -67,6 +71,28 @@ export async function showCommand(query: string, options: ShowOptions): Promise<
     for (const [key, value] of Object.entries(commit.trailers)) out.push(`    ${key}: ${value}`);
     out.push('');
   }
+  if (options.errors) out.push(...describeErrors(errors, review.task, c), '');
   out.push(review.diff || c.dim('(no changes against the base)'));
   await page(`${out.join('\n')}\n`, process.cwd());
+}
+
+async function errorsOf(task: TaskRecord): Promise<BranchErrors | undefined> {
+  const repo = await openRepo(process.cwd());
+  const { loadConfig } = await import('../config/load.js');
+  const { branchErrors } = await import('../agent/branch-errors.js');
+  return branchErrors(repo, task, loadConfig(repo.root));
+}
+
+/** The errors section of a review, before the diff. */
+export function describeErrors(errors: BranchErrors | undefined, task: TaskRecord, c: Colors): string[] {
+  if (!errors) return [c.dim(`errors: not checked (the worktree ${task.worktree} is gone)`)];
+  const notes = [
+    ...(errors.unknown.length ? [`unknown for ${errors.unknown.join(', ')}: the language server did not answer in time`] : []),
+    ...(errors.unchecked.length ? [`not checked: ${errors.unchecked.join(', ')} (no language server here for them)`] : []),
+  ].map((line) => c.dim(`    ${line}`));
+  if (errors.added.length === 0) {
+    const what = errors.checked ? `no errors added against ${task.base.ref} (${errors.checked} changed file${errors.checked === 1 ? '' : 's'} checked)` : 'no changed file a language server checks';
+    return [c.green(`errors: ${what}`), ...notes];
+  }
+  return [c.red(`errors the branch adds against ${task.base.ref}: ${errors.added.length}`), ...errors.added.map((line) => `    ${line}`), ...notes];
 }

@@ -7,8 +7,7 @@ import { openSession, type Session } from '../agent/session.js';
 import type { Config } from '../config/load.js';
 import { userConfigDir, userStateDir } from '../config/paths.js';
 import { findBwrap } from '../sandbox/support.js';
-import { cleanEnv } from '../secrets/env.js';
-import { addKeyEnvs } from '../secrets/index.js';
+import { taskEnvironment } from '../secrets/task-env.js';
 import { tools } from '../agent/tools/index.js';
 import { AgentError, isDiskFull } from '../errors.js';
 import { saveTask } from '../git/task-store.js';
@@ -41,17 +40,6 @@ export function parseApprove(value: string | undefined): Set<string> {
     });
   }
   return new Set(names);
-}
-
-/**
- * The environment of the task's commands and language servers: the user's, without the provider
- * keys of the config and the variables that look secret (unless sandbox.passEnv names them). Every
- * provider key is masked in notes and remote requests too, not only the task's provider's.
- */
-function taskEnvironment(config: Config): NodeJS.ProcessEnv {
-  const keyEnvs = Object.values(config.providers).flatMap((provider) => (provider.apiKeyEnv ? [provider.apiKeyEnv] : []));
-  addKeyEnvs(keyEnvs);
-  return cleanEnv(process.env, { keyEnvs, pass: config.sandbox.passEnv });
 }
 
 /**

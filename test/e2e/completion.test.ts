@@ -97,7 +97,7 @@ describe('shell completion', () => {
   });
 
   it.skipIf(!shellHere('fish'))(`fish: the same, with each task described by its instruction${missingNote('fish')}`, () => {
-    expect(fish('agent rev')).toEqual([expect.stringMatching(/^review\ta task's instruction/)]);
+    expect(fish('agent rev')).toEqual([expect.stringMatching(/^review\twhat show shows, and the errors the branch adds/)]);
     expect(fish('agent abort ').sort()).toEqual(
       [`${ids[0]}\tready: rename parse to load`, `${ids[1]}\tready: add a test`].sort(),
     );
