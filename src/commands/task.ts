@@ -4,7 +4,6 @@ import { Generation } from '../agent/turn.js';
 import { Permissions } from '../permissions.js';
 import { createTaskSandbox, type TaskSandbox, unavailableNotice } from '../agent/command-sandbox.js';
 import { openSession, type Session } from '../agent/session.js';
-import type { Config } from '../config/load.js';
 import { userConfigDir, userStateDir } from '../config/paths.js';
 import { findBwrap } from '../sandbox/support.js';
 import { taskEnvironment } from '../secrets/task-env.js';
