@@ -99,6 +99,9 @@ export async function reviewHunks(
           const others = hunks.filter((_, j) => j !== i);
           const edited = await editHunk({ path: change.path, hunk, oldContent: change.oldContent, others }, ui);
           if (!edited) continue;
+          // Said, so the edit is not taken for lost: the edited hunk, not the proposed one, is staged.
+          const changed = edited.lines.filter((line) => line.kind !== ' ').length;
+          ui.write(`${ui.colors.bold(`Edited hunk staged (${changed} changed line${changed === 1 ? '' : 's'}).`)}\n`);
           decide(true, undefined, edited);
         } else if (key === 'r') decide(false, await askReason(ui.colors, ui));
         else if (key === 'a' || key === 'd') {

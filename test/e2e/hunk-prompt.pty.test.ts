@@ -192,6 +192,8 @@ describe('e: editing a hunk in $EDITOR', () => {
     expect(decisions).toHaveLength(1);
     expect(decisions[0]?.approved).toBe(true);
     expect(added(decisions[0])).toEqual(['edited 2\n']);
+    // Confirmed on screen: the edited hunk is what is staged.
+    expect(pty.screen()).toMatch(/Edited hunk staged \(\d+ changed lines?\)\./);
     const log = editor.log();
     expect(log).toContain('# Manual hunk edit mode for e.txt');
     const file = /^=== run 1 (.*)$/m.exec(log)?.[1];
