@@ -84,17 +84,18 @@ describe('reviewHunks in a terminal', () => {
   it('y and n, file by file, with addition and deletion prompts and the notes', async () => {
     const changes = [twoHunks('a.txt'), diffFile('new.txt', null, 'hello\n'), diffFile('old.txt', 'bye\n', null)];
     const pty = drive('hunks', { changes, notes: { 'a.txt': ["a.txt:2 error: Cannot find name 'x'"] } });
-    await asked(pty, '(1/2) Stage this hunk [y,n,a,d,e,r,q,?]? ');
+    // The counter: the hunk in its file, and in the whole proposal; the moves where they lead somewhere.
+    await asked(pty, '(1/2, 1/4 in all) Stage this hunk [y,n,a,d,j,J,g,/,e,r,q,?]? ');
     expect(pty.screen()).toContain("a.txt:2 error: Cannot find name 'x'");
     expect(pty.screen()).toContain('diff --git a/a.txt b/a.txt');
     expect(pty.screen()).toContain('+changed 2');
     pty.type('y');
-    await asked(pty, '(2/2) Stage this hunk [y,n,a,d,e,r,q,?]? ');
+    await asked(pty, '(2/2, 2/4 in all) Stage this hunk [y,n,a,d,j,J,K,g,/,e,r,q,?]? ');
     pty.type('n');
-    await asked(pty, '(1/1) Stage addition [y,n,a,d,e,r,q,?]? ');
+    await asked(pty, '(1/1, 3/4 in all) Stage addition [y,n,a,d,j,J,K,g,/,e,r,q,?]? ');
     expect(pty.screen()).toContain('new file');
     pty.type('y');
-    await asked(pty, '(1/1) Stage deletion [y,n,a,d,r,q,?]? ');
+    await asked(pty, '(1/1, 4/4 in all) Stage deletion [y,n,a,d,K,g,/,r,q,?]? ');
     expect(pty.screen()).toContain('deleted file');
     pty.type('n');
     const decisions = await result<Decision[]>(pty);
@@ -103,10 +104,10 @@ describe('reviewHunks in a terminal', () => {
 
   it('a stages the rest of the file, d refuses the rest of the file', async () => {
     const pty = drive('hunks', { changes: [twoHunks('a.txt'), twoHunks('b.txt')] });
-    await asked(pty, '(1/2) Stage this hunk [y,n,a,d,e,r,q,?]? ');
+    await asked(pty, '(1/2, 1/4 in all) Stage this hunk [y,n,a,d,j,J,g,/,e,r,q,?]? ');
     pty.type('a');
     await pty.waitFor('diff --git a/b.txt b/b.txt');
-    await asked(pty, '(1/2) Stage this hunk [y,n,a,d,e,r,q,?]? ');
+    await asked(pty, '(1/2, 3/4 in all) Stage this hunk [y,n,a,d,j,J,K,g,/,e,r,q,?]? ');
     pty.type('d');
     const decisions = await result<Decision[]>(pty);
     expect(summary(decisions)).toEqual(['a.txt@1:y', 'a.txt@12:y', 'b.txt@1:n', 'b.txt@12:n']);
@@ -114,12 +115,49 @@ describe('reviewHunks in a terminal', () => {
 
   it('q refuses this and every remaining hunk of the step', async () => {
     const pty = drive('hunks', { changes: [twoHunks('a.txt'), twoHunks('b.txt')] });
-    await asked(pty, '(1/2) Stage this hunk [y,n,a,d,e,r,q,?]? ');
+    await asked(pty, '(1/2, 1/4 in all) Stage this hunk [y,n,a,d,j,J,g,/,e,r,q,?]? ');
     pty.type('y');
-    await asked(pty, '(2/2) Stage this hunk [y,n,a,d,e,r,q,?]? ');
+    await asked(pty, '(2/2, 2/4 in all) Stage this hunk [y,n,a,d,j,J,K,g,/,e,r,q,?]? ');
     pty.type('q');
     const decisions = await result<Decision[]>(pty);
     expect(summary(decisions)).toEqual(['a.txt@1:y', 'a.txt@12:n', 'b.txt@1:n', 'b.txt@12:n']);
+  });
+
+  it('moves between the hunks of three files as git add -p does: j, k, J, K, g and /', async () => {
+    const pty = drive('hunks', { changes: [twoHunks('a.txt'), twoHunks('b.txt'), twoHunks('c.txt')] });
+    await asked(pty, '(1/2, 1/6 in all) Stage this hunk [y,n,a,d,j,J,g,/,e,r,q,?]? ');
+    // j leaves a.txt's first hunk undecided; y on the second; then back to the first with k.
+    pty.type('j');
+    await asked(pty, '(2/2, 2/6 in all) Stage this hunk [y,n,a,d,j,J,k,K,g,/,e,r,q,?]? ');
+    pty.type('y');
+    await asked(pty, '(1/2, 3/6 in all) Stage this hunk [y,n,a,d,j,J,k,K,g,/,e,r,q,?]? ');
+    expect(pty.screen()).toContain('diff --git a/b.txt b/b.txt');
+    pty.type('k');
+    await asked(pty, '(1/2, 1/6 in all) Stage this hunk [y,n,a,d,j,J,g,/,e,r,q,?]? ');
+    pty.type('n');
+    // On to the next undecided hunk, b.txt's first; / finds the next hunk holding a line that matches.
+    await asked(pty, '(1/2, 3/6 in all) Stage this hunk [y,n,a,d,j,J,K,g,/,e,r,q,?]? ');
+    pty.type('/');
+    await pty.waitFor('search for regex?');
+    pty.type('changed 15\r');
+    await asked(pty, '(2/2, 4/6 in all) Stage this hunk [y,n,a,d,j,J,k,K,g,/,e,r,q,?]? ');
+    pty.type('y');
+    // g lists the hunks by number, decided ones marked, and goes to the one typed.
+    await asked(pty, '(1/2, 5/6 in all) Stage this hunk [y,n,a,d,j,J,k,K,g,/,e,r,q,?]? ');
+    pty.type('g');
+    await pty.waitFor('go to which hunk?');
+    expect(pty.screen()).toMatch(/ {2}1- a\.txt @@ -1,5 \+1,5 @@/);
+    expect(pty.screen()).toMatch(/ {2}2\+ a\.txt @@/);
+    expect(pty.screen()).toMatch(/ {2}3 {2}b\.txt @@/);
+    pty.type('6\r');
+    await asked(pty, '(2/2, 6/6 in all) Stage this hunk [y,n,a,d,k,K,g,/,e,r,q,?]? ');
+    pty.type('y');
+    await asked(pty, '(1/2, 3/6 in all) Stage this hunk [y,n,a,d,j,J,K,g,/,e,r,q,?]? ');
+    pty.type('n');
+    await asked(pty, '(1/2, 5/6 in all) Stage this hunk [y,n,a,d,J,K,g,/,e,r,q,?]? ');
+    pty.type('y');
+    const decisions = await result<Decision[]>(pty);
+    expect(summary(decisions)).toEqual(['a.txt@1:n', 'a.txt@12:y', 'b.txt@1:n', 'b.txt@12:y', 'c.txt@1:y', 'c.txt@12:y']);
   });
 
   it('? prints the help and asks again; keys not offered are refused with git messages', async () => {
@@ -145,9 +183,9 @@ describe('reviewHunks in a terminal', () => {
     await asked(pty, '(1/1) Stage this hunk [y,n,a,d,s,e,r,q,?]? ');
     pty.type('s');
     await pty.waitFor('Split into 2 hunks.');
-    await asked(pty, '(1/2) Stage this hunk [y,n,a,d,e,r,q,?]? ');
+    await asked(pty, '(1/2) Stage this hunk [y,n,a,d,j,J,g,/,e,r,q,?]? ');
     pty.type('y');
-    await asked(pty, '(2/2) Stage this hunk [y,n,a,d,e,r,q,?]? ');
+    await asked(pty, '(2/2) Stage this hunk [y,n,a,d,K,g,/,e,r,q,?]? ');
     pty.type('n');
     const decisions = await result<Decision[]>(pty);
     expect(decisions.map((d) => [added(d), d.approved])).toEqual([

@@ -258,7 +258,7 @@ function promptOnScreen(screen: string): { kind: PromptKind; key: string } | und
   const lines = screen.split('\n');
   const last = lines.at(-1) ?? '';
   const key = lines.slice(-12).join('\n');
-  if (/^\(\d+\/\d+\) Stage .*\]\?$/.test(last)) return { kind: 'hunk', key };
+  if (/^\(\d+\/\d+(?:, \d+\/\d+ in all)?\) Stage .*\]\?$/.test(last)) return { kind: 'hunk', key };
   if (/^\? Follow-up instruction \(empty = done\):$/.test(last)) return { kind: 'follow_up', key };
   const ask = lines.slice(-9).find((line) => /^\? (Allow this read|Run this command)\?$/.test(line));
   if (ask) return { kind: ask.includes('read') ? 'read' : 'run', key };

@@ -35,15 +35,15 @@ describe('the diagnostics of a proposal, before it is approved', () => {
     });
     open.pty = pty;
     // replace_symbol of a method: the error lands in the file that imports it.
-    await pty.waitFor(/Stage this hunk \[[a-z,?]+\]\?$/m);
+    await pty.waitFor(/Stage this hunk \[[a-zA-Z,?/]+\]\?$/m);
     expect(pty.screen()).toMatch(/adds src\/use\.ts:5:14 error TS2322: Type 'string' is not assignable to type 'number'\./);
     pty.type('y');
     // edit_file: the error is in the edited file itself.
-    await pty.waitFor(/adds src\/store\.ts:5:21 error TS2345[^\n]*\n[\s\S]*Stage this hunk \[[a-z,?]+\]\?$/m);
+    await pty.waitFor(/adds src\/store\.ts:5:21 error TS2345[^\n]*\n[\s\S]*Stage this hunk \[[a-zA-Z,?/]+\]\?$/m);
     expect(pty.screen()).toMatch(/adds src\/store\.ts:5:21 error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'\./);
     pty.type('n');
     // A new file: its own errors, and never "unknown" for want of a file before it.
-    await pty.waitFor(/adds src\/extra\.ts:1:14 error TS2322[^\n]*\n[\s\S]*Stage addition \[[a-z,?]+\]\?$/m);
+    await pty.waitFor(/adds src\/extra\.ts:1:14 error TS2322[^\n]*\n[\s\S]*Stage addition \[[a-zA-Z,?/]+\]\?$/m);
     expect(pty.screen()).not.toMatch(/unknown/);
     pty.type('y');
     await pty.waitFor(/Follow-up instruction/);
@@ -80,13 +80,13 @@ describe('the diagnostics of a proposal, before it is approved', () => {
     open.pty = pty;
     // Every hunk approved but those of src/cli.ts, whose import then names what no longer exists.
     for (;;) {
-      await pty.waitFor(/(Stage this hunk \[[a-z,?/]+\]\?|Follow-up instruction \(empty = done\)[^\n]*)$/);
+      await pty.waitFor(/(Stage this hunk \[[a-zA-Z,?/]+\]\?|Follow-up instruction \(empty = done\)[^\n]*)$/);
       const screen = pty.screen();
       if (/Follow-up instruction/.test(screen.split('\n').at(-1) ?? '')) break;
       const file = [...screen.matchAll(/^diff --git a\/(\S+)/gm)].at(-1)?.[1];
-      const answered = screen.match(/Stage this hunk \[[a-z,?/]+\]\? [yn]/g)?.length ?? 0;
+      const answered = screen.match(/Stage this hunk \[[a-zA-Z,?/]+\]\? [yn]/g)?.length ?? 0;
       pty.type(file === 'src/cli.ts' ? 'n' : 'y');
-      await pty.waitFor(new RegExp(`(?:Stage this hunk \\[[a-z,?/]+\\]\\? [yn][\\s\\S]*){${answered + 1}}`));
+      await pty.waitFor(new RegExp(`(?:Stage this hunk \\[[a-zA-Z,?/]+\\]\\? [yn][\\s\\S]*){${answered + 1}}`));
     }
     const shown = pty.screen();
     expect(shown).toMatch(/✓ step 1 [0-9a-f]{8} rename_symbol parseConfig -> loadConfig \(6 approved, 1 refused\)\n {2}Step 1 committed\.[^\n]*\n {2}Diagnostics: the applied change adds src\/cli\.ts:1:10 error TS2305: Module [^\n]*config[^\n]* has no exported member 'parseConfig'\./);

@@ -69,9 +69,9 @@ beforeAll(async () => {
   const day2 = { GIT_AUTHOR_DATE: '2026-11-20T10:00:00Z', GIT_COMMITTER_DATE: '2026-11-20T10:00:00Z' };
   const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'capitalise the ends', '--approve', 'read,run'], { cwd: repo.root, env: { ...env, ...day2 } });
   try {
-    await pty.waitFor(/\(1\/2\) Stage this hunk \[[a-z,?]+\]\?$/m);
+    await pty.waitFor(/\(1\/2\) Stage this hunk \[[a-zA-Z,?/]+\]\?$/m);
     pty.type('y');
-    await pty.waitFor(/\(2\/2\) Stage this hunk \[[a-z,?]+\]\?$/m);
+    await pty.waitFor(/\(2\/2\) Stage this hunk \[[a-zA-Z,?/]+\]\?$/m);
     pty.type('n');
     await pty.waitFor(/Follow-up instruction \(empty = done\)/);
     pty.type('\r');
