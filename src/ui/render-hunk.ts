@@ -31,7 +31,7 @@ export function renderFileHeader(change: Pick<FileChange, 'path' | 'kind'>, colo
 
 /** The hunk as terminal text: lines joined and ended by '\n'. */
 export function renderHunk(
-  change: Pick<FileChange, 'path' | 'kind'>,
+  change: Pick<FileChange, 'path' | 'kind'> & { oldContent?: string | null },
   hunk: Hunk,
   options: RenderHunkOptions,
 ): string {
@@ -39,7 +39,7 @@ export function renderHunk(
   const out: string[] = [];
   if (options.fileHeader !== false) out.push(...renderFileHeader(change, colors));
   for (const note of options.notes ?? []) out.push(colors.yellow(visible(note)));
-  out.push(renderHunkHeader(hunk, colors));
+  out.push(renderHunkHeader(hunk, colors, functionContext(change.oldContent ?? null, hunk)));
   for (const line of hunk.lines) {
     out.push(renderLine(line, colors));
     if (!hasTerminator(line.text)) out.push(NO_EOL);
@@ -47,9 +47,23 @@ export function renderHunk(
   return `${out.join('\n')}\n`;
 }
 
-/** The `@@ -a,b +c,d @@` part in cyan, any section heading after it plain, as git colours it. */
-export function renderHunkHeader(hunk: Hunk, colors: Colors): string {
-  const header = visible(formatHunkHeader(hunk).replace(/\r?\n$/, ''));
+/**
+ * git's function context for a hunk (its default funcname rule): the nearest line above the hunk
+ * that starts with a letter, `_` or `$` (a declaration, in most languages), cut to 80 characters.
+ */
+export function functionContext(oldContent: string | null, hunk: Hunk): string {
+  if (!oldContent) return '';
+  const lines = oldContent.split('\n');
+  for (let i = Math.min(hunk.oldStart - 1, lines.length) - 1; i >= 0; i--) {
+    const line = stripTerminator(lines[i] ?? '').replace(/\s+$/, '');
+    if (/^[A-Za-z_$]/.test(line)) return line.slice(0, 80);
+  }
+  return '';
+}
+
+/** The `@@ -a,b +c,d @@` part in cyan, then the function context plain, as git colours it. */
+export function renderHunkHeader(hunk: Hunk, colors: Colors, context = ''): string {
+  const header = visible(`${formatHunkHeader(hunk).replace(/\r?\n$/, '')}${context ? ` ${context}` : ''}`);
   const match = /^(@@ [^@]* @@)(.*)$/.exec(header);
   if (!match) return colors.cyan(header);
   return colors.cyan(match[1] ?? '') + (match[2] ?? '');

@@ -103,3 +103,32 @@ describe('renderHunk', () => {
     expect(visible('\x7f\x00')).toBe('^?^@');
   });
 });
+
+describe('the function context of a hunk header (git default funcname)', () => {
+  const source = [
+    'import { x } from "./x";',
+    '',
+    'export function total(items: number[]): number {',
+    '  let sum = 0;',
+    '  for (const item of items) {',
+    '    sum += item;',
+    '  }',
+    '  // the end',
+    '  return sum;',
+    '}',
+    '',
+  ].join('\n');
+
+  it('names the nearest line above the hunk that starts a declaration, as git does', () => {
+    const change = diffFile('src/total.ts', source, source.replace('  return sum;', '  return sum * 2;'));
+    const shown = renderHunk(change, change.hunks[0] as Hunk, { colors: colors(false), fileHeader: false });
+    expect(shown.split('\n')[0]).toBe('@@ -6,5 +6,5 @@ export function total(items: number[]): number {');
+  });
+
+  it('has none for a new file, or above the first declaration', () => {
+    const created = diffFile('src/new.ts', null, 'export const a = 1;\n');
+    expect(renderHunk(created, created.hunks[0] as Hunk, { colors: colors(false), fileHeader: false }).split('\n')[0]).toBe('@@ -0,0 +1 @@');
+    const top = diffFile('src/total.ts', source, source.replace('import { x }', 'import { y }'));
+    expect(renderHunk(top, top.hunks[0] as Hunk, { colors: colors(false), fileHeader: false }).split('\n')[0]).toBe('@@ -1,4 +1,4 @@');
+  });
+});
