@@ -16,9 +16,17 @@ export interface ShowOptions {
   errors?: boolean;
 }
 
+/** The first line of what the model said before a step (its commit body above the trailers), cut to 120 characters. */
+function explanationOf(body: string): string {
+  const line = body.split('\n').find((text) => text.trim() !== '' && !/^Agent-[\w-]+: /.test(text)) ?? '';
+  const trimmed = line.trim();
+  return trimmed.length > 120 ? `${trimmed.slice(0, 119)}…` : trimmed;
+}
+
 export interface TaskReview {
   task: TaskRecord;
-  commits: AuditedCommit[];
+  /** With each step's explanation: the first line of what the model said before it. */
+  commits: Array<AuditedCommit & { explanation: string }>;
   /** The diff of the task against its base: a diffstat with --stat, the whole diff otherwise. */
   diff: string;
   /** An open task whose worktree was deleted by hand (`agent task --resume` makes it again). */
@@ -34,13 +42,21 @@ export async function reviewTask(cwd: string, query: string, options: { stat?: b
   const tip = tipRef(task);
   const range = `${task.base.commit}..${tip}`;
   const color = options.color ? '--color=always' : '--no-color';
-  const [log, diff] = await Promise.all([
+  const [log, bodies, diff] = await Promise.all([
     gitOut(['log', '--reverse', AUDIT_LOG_FORMAT, range], { cwd: repo.root }),
+    gitOut(['log', '--reverse', '--format=%H%x00%b%x1e', range], { cwd: repo.root }),
     gitOut(['diff', color, options.stat ? '--stat' : '--patch', task.base.commit, tip, '--'], { cwd: repo.root }),
   ]);
+  const explanations = new Map(
+    bodies.split('\x1e').map((record) => {
+      const [commit = '', body = ''] = record.replace(/^\n/, '').split('\0');
+      return [commit, explanationOf(body)] as const;
+    }),
+  );
+  const commits = parseAuditLog(log).map((commit) => ({ ...commit, explanation: explanations.get(commit.commit) ?? '' }));
   const open = task.status === 'active' || task.status === 'ready';
   const exists = worktreeExists(task.worktree);
-  return { task, commits: parseAuditLog(log), diff, worktreeExists: exists, worktreeMissing: open && !exists };
+  return { task, commits, diff, worktreeExists: exists, worktreeMissing: open && !exists };
 }
 
 export async function showCommand(query: string, options: ShowOptions): Promise<void> {
@@ -67,7 +83,7 @@ export async function showCommand(query: string, options: ShowOptions): Promise<
     '',
   ];
   for (const commit of review.commits) {
-    out.push(c.yellow(`commit ${commit.commit}`), `    ${commit.subject}`, '');
+    out.push(c.yellow(`commit ${commit.commit}`), `    ${commit.subject}`, ...(commit.explanation ? [`    ${c.dim(commit.explanation)}`] : []), '');
     for (const [key, value] of Object.entries(commit.trailers)) out.push(`    ${key}: ${value}`);
     out.push('');
   }

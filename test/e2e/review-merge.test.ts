@@ -37,17 +37,20 @@ async function setup(script: object[]) {
 
 describe('review and merge', () => {
   it('shows the audit log and diff, then merges with --no-ff whose second parent is the task branch', async () => {
-    const { repo, env } = await setup([edit('a.txt', 'two', 'TWO'), FINISH]);
+    const { repo, env } = await setup([{ content: 'Capitalising the second line, as asked.\nNothing else changes.', ...edit('a.txt', 'two', 'TWO') }, FINISH]);
     const task = await doneTask(repo, env, 'capitalise two');
 
     const review = await runAgent(['review', task.id.slice(0, 3)], { cwd: repo.root, env });
     expect(review.code).toBe(0);
     expect(review.stdout).toContain(`task ${task.id}`);
+    // Each step with the first line of what the model said before it.
+    expect(review.stdout).toMatch(/ {4}agent step 1: edit_file a\.txt\n {4}Capitalising the second line, as asked\.\n/);
     expect(review.stdout).toContain('Agent-Action: edit_file a.txt');
     expect(review.stdout).toContain('Agent-Hunks: 1 approved, 0 refused');
     expect(review.stdout).toContain('-two\n+TWO');
     const json = JSON.parse((await runAgent(['show', task.branch, '--json'], { cwd: repo.root, env })).stdout);
     expect(json.commits.map((c: { trailers: Record<string, string> }) => c.trailers['Agent-Step'])).toEqual(['0', '1']);
+    expect(json.commits[1].explanation).toBe('Capitalising the second line, as asked.');
 
     const tip = repo.git('rev-parse', task.branch).trim();
     const merge = await runAgent(['merge', task.id], { cwd: repo.root, env });
