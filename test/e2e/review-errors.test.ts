@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
+import { describe, expect, it } from 'vitest';
+import { startFakeOllama } from '../fake-ollama/server.js';
+import { closeAfterEach } from '../helpers/open.js';
 import { runAgent } from '../helpers/agent.js';
 import { fixtureFiles } from '../helpers/fixture.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
@@ -10,25 +11,17 @@ import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
  * already had is not the branch's.
  */
 
-let server: FakeOllama | undefined;
-let repo: TestRepo | undefined;
-afterEach(async () => {
-  await server?.close();
-  repo?.cleanup();
-  server = undefined;
-  repo = undefined;
-});
+const open = closeAfterEach();
 
 /** A task that makes Store.total return a string: src/use.ts, which wants a number, then errs. */
 async function taskAddingAnError(): Promise<{ id: string; env: NodeJS.ProcessEnv; repo: TestRepo }> {
-  server = await startFakeOllama({
+  const server = open.add(await startFakeOllama({
     script: [
       { toolCalls: [{ name: 'edit_file', arguments: { path: 'src/store.ts', old_text: 'total(): number {\n    return this.items.reduce((sum, item) => sum + item, 0);', new_text: "total(): string {\n    return this.items.join(',');" } }] },
       { toolCalls: [{ name: 'finish', arguments: { summary: 'total is a string now' } }] },
     ],
-  });
-  const r = makeRepo(fixtureFiles('diag-ts'));
-  repo = r;
+  }));
+  const r = open.add(makeRepo(fixtureFiles('diag-ts')));
   const env = { ...r.env, OLLAMA_HOST: server.url };
   const run = await runAgent(['task', 'make total a string', '--approve', 'all'], { cwd: r.root, env });
   expect(run.code).toBe(0);
@@ -62,15 +55,16 @@ describe('errors at review and merge', () => {
   });
 
   it('an error the base already had is not the branch\'s', async () => {
-    server = await startFakeOllama({
-      script: [
-        { toolCalls: [{ name: 'edit_file', arguments: { path: 'src/store.ts', old_text: 'private items', new_text: 'private readonly items' } }] },
-        { toolCalls: [{ name: 'finish', arguments: { summary: 'readonly' } }] },
-      ],
-    });
+    const server = open.add(
+      await startFakeOllama({
+        script: [
+          { toolCalls: [{ name: 'edit_file', arguments: { path: 'src/store.ts', old_text: 'private items', new_text: 'private readonly items' } }] },
+          { toolCalls: [{ name: 'finish', arguments: { summary: 'readonly' } }] },
+        ],
+      }),
+    );
     const files = fixtureFiles('diag-ts');
-    const r = makeRepo({ ...files, 'src/broken.ts': 'export const n: number = "already broken";\n' });
-    repo = r;
+    const r = open.add(makeRepo({ ...files, 'src/broken.ts': 'export const n: number = "already broken";\n' }));
     const env = { ...r.env, OLLAMA_HOST: server.url };
     expect((await runAgent(['task', 'make items readonly', '--approve', 'all'], { cwd: r.root, env })).code).toBe(0);
     const id = JSON.parse((await runAgent(['list', '--json'], { cwd: r.root, env })).stdout)[0].id as string;
