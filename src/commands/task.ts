@@ -181,6 +181,9 @@ export async function taskCommand(instruction: string | undefined, options: Task
       sandbox,
     });
   } catch (error) {
+    // The worktree may still be on its way (it is made while the model reads the first prompt): a
+    // Ctrl-C that early is an interruption, not a worktree deleted while the task ran.
+    await session.worktree.start().catch(() => {});
     const fault = stop.explain(error);
     if (fault) {
       view({ type: 'error', message: fault.message, hint: fault.hint });
