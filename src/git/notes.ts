@@ -29,13 +29,19 @@ export interface NoteOptions {
   date?: string;
 }
 
-const ATTEMPTS = 12;
+/**
+ * Tries before a note is given up: enough for several tasks writing notes at once on a loaded
+ * machine (12 were not: four tasks of 40 steps each under a full test run lost one), each wait
+ * random up to a cap, so the writers spread out.
+ */
+const ATTEMPTS = 40;
+const MAX_WAIT_MS = 400;
 
 /**
  * Adds (or replaces) the note of `commit`. The notes commit is made on a ref of this call's own
  * (refs/notes/hunkwise-tmp/<pid>-<random>: `git notes` writes only under refs/notes/) set to the
  * notes tip, then the notes ref moves to it only if it still holds that tip. When another process
- * moved it meanwhile, the note is made again on the new tip, after a short random wait, up to 12
+ * moved it meanwhile, the note is made again on the new tip, after a short random wait, up to 40
  * times. Four git processes when nothing competes: update-ref, notes, log, update-ref.
  */
 export async function addNote(cwd: string, commit: string, note: string, options: NoteOptions = {}): Promise<NoteWrite> {
@@ -43,7 +49,7 @@ export async function addNote(cwd: string, commit: string, note: string, options
   let last: GitError | undefined;
   try {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      if (attempt > 1) await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+      if (attempt > 1) await sleep(Math.random() * Math.min(MAX_WAIT_MS, 5 * 2 ** attempt));
       // The tip read and the notes commit's parent are one and the same: the temporary ref's value.
       const start = await git(['update-ref', '--no-deref', temp, NOTES_REF], { cwd, okCodes: [128] });
       if (start.code !== 0 && !/not a valid SHA1/i.test(start.stderr)) {
