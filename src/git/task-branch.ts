@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locality } from '../model/types.js';
 import { git, gitOut } from './exec.js';
@@ -98,11 +98,25 @@ export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExist
       // --prune=now` meanwhile takes it. Made again, the branch starts there.
       const kept = await git(['cat-file', '-e', `${task.root}^{commit}`], { cwd: repo.root, okCodes: [1, 128] });
       if (exists || kept.code === 0 || attempt === 3) throw error;
+      // What the failed attempt made (the branch at the lost commit, a half-made worktree) goes first.
+      await clearFailedAttempt(repo, task);
       task.root = await commitTask(repo, task);
       saveTask(repo.commonDir, task);
     }
   }
   await linkDependencyFolders(repo, task.worktree);
+}
+
+/**
+ * A `git worktree add -b` that failed once its commit was gone may have made the branch (at that
+ * commit) and registered the worktree: both are taken back, the branch only if it still points
+ * there, so that the next attempt starts clean.
+ */
+async function clearFailedAttempt(repo: Repo, task: TaskRecord): Promise<void> {
+  await git(['worktree', 'remove', '--force', task.worktree], { cwd: repo.root, okCodes: [1, 128] });
+  rmSync(task.worktree, { recursive: true, force: true });
+  await git(['worktree', 'prune'], { cwd: repo.root });
+  await git(['update-ref', '-d', `refs/heads/${task.branch}`, task.root], { cwd: repo.root, okCodes: [1, 128] });
 }
 
 /**
