@@ -69,18 +69,21 @@ export async function openDiagnosticsView(
     }
     return { diagnostics, unknown };
   };
-  // Files that do not exist yet (the proposal creates them) have no diagnostics before it: none, not unknown.
-  const absent = new Set<string>();
-  const show = async (contents: Map<string, string | null>): Promise<void> => {
+  /** Shows the server `contents` (the rest as on disk); the files it closed, having none. */
+  const show = async (contents: Map<string, string | null>): Promise<string[]> => {
+    const closed: string[] = [];
     for (const [file, client] of clients) {
       const text = contents.has(file) ? contents.get(file) : await read(file);
-      if (text === null || text === undefined) await client.close(file);
-      else await client.sync(file, text);
+      if (text === null || text === undefined) {
+        await client.close(file);
+        closed.push(file);
+      } else await client.sync(file, text);
     }
+    return closed;
   };
 
-  for (const file of clients.keys()) if ((await read(file)) === null) absent.add(file);
-  await show(new Map());
+  // Files that do not exist yet (the proposal creates them) have no diagnostics before it: none, not unknown.
+  const absent = new Set(await show(new Map()));
   await Promise.all([...new Set(clients.values())].map((client) => client.ready()));
   const before = await collect(absent);
   return {

@@ -1,6 +1,6 @@
 import { gitOut } from '../git/exec.js';
 import { findTask } from '../git/find-task.js';
-import { openRepo } from '../git/repo.js';
+import { openRepo, type Repo } from '../git/repo.js';
 import { tipRef } from '../git/task-refs.js';
 import type { BranchErrors } from '../agent/branch-errors.js';
 import type { TaskRecord } from '../git/task-store.js';
@@ -36,8 +36,7 @@ export interface TaskReview {
 }
 
 /** A task's record, its commits with their trailers, and its diff against the commit it started from. */
-export async function reviewTask(cwd: string, query: string, options: { stat?: boolean; color?: boolean } = {}): Promise<TaskReview> {
-  const repo = await openRepo(cwd);
+export async function reviewTask(repo: Repo, query: string, options: { stat?: boolean; color?: boolean } = {}): Promise<TaskReview> {
   const task = findTask(repo.commonDir, query);
   const tip = tipRef(task);
   const range = `${task.base.commit}..${tip}`;
@@ -61,8 +60,9 @@ export async function reviewTask(cwd: string, query: string, options: { stat?: b
 
 export async function showCommand(query: string, options: ShowOptions): Promise<void> {
   const c = createColors(process.stdout);
-  const review = await reviewTask(process.cwd(), query, { stat: options.stat, color: c.enabled && !options.json });
-  const errors = options.errors ? await errorsOf(review.task) : undefined;
+  const repo = await openRepo(process.cwd());
+  const review = await reviewTask(repo, query, { stat: options.stat, color: c.enabled && !options.json });
+  const errors = options.errors ? await errorsOf(repo, review.task) : undefined;
   if (options.json) {
     process.stdout.write(`${JSON.stringify(options.errors ? { ...review, errors: errors ?? null } : review)}\n`);
     return;
@@ -92,8 +92,7 @@ export async function showCommand(query: string, options: ShowOptions): Promise<
   await page(`${out.join('\n')}\n`, process.cwd());
 }
 
-async function errorsOf(task: TaskRecord): Promise<BranchErrors | undefined> {
-  const repo = await openRepo(process.cwd());
+async function errorsOf(repo: Repo, task: TaskRecord): Promise<BranchErrors | undefined> {
   const { loadConfig } = await import('../config/load.js');
   const { branchErrors } = await import('../agent/branch-errors.js');
   return branchErrors(repo, task, loadConfig(repo.root));
