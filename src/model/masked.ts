@@ -31,10 +31,12 @@ export function maskedProvider(provider: ModelProvider, load: () => Promise<Text
     const calls = message.role === 'assistant' ? message.toolCalls : undefined;
     const known = seen.get(message);
     if (known && known.content === message.content && known.calls === calls) return known.masked;
-    const masked: ChatMessage =
-      message.role === 'assistant' && calls
-        ? { ...message, content: mask(message.content), toolCalls: calls.map((call) => ({ ...call, arguments: maskRecord(mask, call.arguments) })) }
-        : { ...message, content: mask(message.content) };
+    let masked: ChatMessage = { ...message, content: mask(message.content) };
+    if (masked.role === 'assistant') {
+      // The model's earlier thinking goes back to it too (Ollama's `thinking` field): masked like the rest.
+      if (masked.thinking) masked = { ...masked, thinking: mask(masked.thinking) };
+      if (calls) masked = { ...masked, toolCalls: calls.map((call) => ({ ...call, arguments: maskRecord(mask, call.arguments) })) };
+    }
     seen.set(message, { content: message.content, calls, masked });
     return masked;
   };

@@ -32,7 +32,7 @@ const drain = async (events: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> =
 const MESSAGES: ChatMessage[] = [
   { role: 'system', content: `You work in a repository; its CI uses ${KEY_ID}.` },
   { role: 'user', content: 'read the config' },
-  { role: 'assistant', content: '', toolCalls: [{ name: 'run_command', arguments: { command: `aws configure set aws_secret_access_key ${SECRET}`, env: { list: [KEY_ID, 3] } } }] },
+  { role: 'assistant', content: '', thinking: `The config says aws_secret_access_key = ${SECRET}`, toolCalls: [{ name: 'run_command', arguments: { command: `aws configure set aws_secret_access_key ${SECRET}`, env: { list: [KEY_ID, 3] } } }] },
   { role: 'tool', toolName: 'run_command', content: `aws_secret_access_key = ${SECRET}` },
 ];
 
@@ -50,6 +50,7 @@ describe('maskedProvider', () => {
     expect(JSON.stringify(sent)).not.toContain(SECRET);
     expect(sent?.messages[0]).toEqual({ role: 'system', content: 'You work in a repository; its CI uses [masked: aws-access-token].' });
     expect(sent?.messages[2]).toMatchObject({
+      thinking: 'The config says aws_secret_access_key = [masked: aws-secret-access-key]',
       toolCalls: [{ name: 'run_command', arguments: { command: 'aws configure set aws_secret_access_key [masked: aws-secret-access-key]', env: { list: ['[masked: aws-access-token]', 3] } } }],
     });
     expect(sent?.messages[3]).toEqual({ role: 'tool', toolName: 'run_command', content: 'aws_secret_access_key = [masked: aws-secret-access-key]' });
