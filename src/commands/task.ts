@@ -1,4 +1,4 @@
-import type { TaskEnd, TaskIO } from '../agent/events.js';
+import type { AgentEvent, TaskEnd, TaskIO } from '../agent/events.js';
 import { runTask } from '../agent/loop.js';
 import { Generation } from '../agent/turn.js';
 import { Permissions } from '../permissions.js';
@@ -12,6 +12,7 @@ import { AgentError, isDiskFull } from '../errors.js';
 import { saveTask } from '../git/task-store.js';
 import { worktreeExists } from '../git/worktree.js';
 import { createColors } from '../ui/color.js';
+import { createCommandLog } from '../ui/command-log.js';
 import { createTaskStop, diskFullError } from './task-stop.js';
 import { createJsonView, createTaskView } from '../ui/task-view.js';
 import { createTerminalIO, isPromptCancelled } from '../ui/terminal-io.js';
@@ -92,7 +93,9 @@ export async function taskCommand(instruction: string | undefined, options: Task
   // Ctrl-C at any question stops the task, as it does anywhere else: the prompt's cancellation
   // aborts the task's signal, so no tool turns it into an answer for the model.
   const controller = new AbortController();
-  const io = process.stdin.isTTY && promptStream.isTTY ? stopOnCancel(createTerminalIO(promptStream, !options.json), controller) : undefined;
+  // The last command's whole output, for the `o` key of the questions after it.
+  const commands = createCommandLog();
+  const io = process.stdin.isTTY && promptStream.isTTY ? stopOnCancel(createTerminalIO(promptStream, !options.json, commands), controller) : undefined;
   const session = await openSession({
     cwd: process.cwd(),
     instruction,
@@ -106,7 +109,13 @@ export async function taskCommand(instruction: string | undefined, options: Task
     throw error;
   });
   const { task, provider, repo } = session;
-  const view = options.json ? createJsonView(process.stdout) : createTaskView(process.stdout, createColors(process.stdout), process.stdout.isTTY === true, process.stdout.columns || 80);
+  const shown = options.json
+    ? createJsonView(process.stdout)
+    : createTaskView(process.stdout, createColors(process.stdout), { live: process.stdout.isTTY === true, columns: process.stdout.columns || 80, outputKey: io !== undefined });
+  const view = (event: AgentEvent): void => {
+    commands.see(event);
+    shown(event);
+  };
 
   const { createLanguageServers } = await import('../lsp/registry.js');
   const env = taskEnvironment(session.config);

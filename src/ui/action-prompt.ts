@@ -2,8 +2,8 @@ import type { Offer } from '../agent/approval-policy.js';
 import type { ActionAnswer, ActionQuestion } from '../agent/events.js';
 import { input } from '@inquirer/prompts';
 import { createColors } from './color.js';
-import type { Choice, PromptIO } from './key-prompt.js';
-import { askChoice, promptContext, promptTheme } from './key-prompt.js';
+import type { Choice, CommandOutputKey, PromptIO } from './key-prompt.js';
+import { askChoice, commandOutputLabel, promptContext, promptTheme } from './key-prompt.js';
 import { visible } from './render-hunk.js';
 
 /**
@@ -18,9 +18,16 @@ export type { ActionAnswer, ActionQuestion } from '../agent/events.js';
 export interface ActionPromptOptions extends PromptIO {
   /** The task view printed the action just before (`→ run_command npm test`): not said again. */
   actionShown?: boolean;
+  /** A command ran before this question: `o` shows its whole output, then asks again. */
+  commandOutput?: CommandOutputKey;
 }
 
-type Pick = { kind: 'once'; network: boolean } | { kind: 'task'; pattern: string; network: boolean } | { kind: 'refuse' } | { kind: 'reason' };
+type Pick =
+  | { kind: 'once'; network: boolean }
+  | { kind: 'task'; pattern: string; network: boolean }
+  | { kind: 'refuse' }
+  | { kind: 'reason' }
+  | { kind: 'output' };
 
 const OFFER_LABELS: Record<Offer['scope'], (pattern: string) => string> = {
   exact: (pattern) => `Allow this exact command for this task: ${pattern}`,
@@ -28,8 +35,11 @@ const OFFER_LABELS: Record<Offer['scope'], (pattern: string) => string> = {
   folder: (pattern) => `Allow reading this folder for this task: ${pattern}`,
 };
 
-/** The choices for a question, in order; pattern choices name the pattern they allow. */
-export function actionChoices(question: ActionQuestion): Choice<Pick>[] {
+/**
+ * The choices for a question, in order; pattern choices name the pattern they allow; with a
+ * command's output to show, `o` last.
+ */
+export function actionChoices(question: ActionQuestion, commandOutput?: CommandOutputKey): Choice<Pick>[] {
   const run = question.class === 'run';
   const choices: Choice<Pick>[] = [{ key: 'y', label: question.network ? 'Run once, without network' : 'Allow once', value: { kind: 'once', network: false } }];
   for (const offer of question.offers) {
@@ -46,6 +56,7 @@ export function actionChoices(question: ActionQuestion): Choice<Pick>[] {
     { key: 'n', label: 'Refuse', value: { kind: 'refuse' } },
     { key: 'r', label: 'Refuse with a reason', value: { kind: 'reason' } },
   );
+  if (commandOutput) choices.push({ key: 'o', label: commandOutputLabel(commandOutput), value: { kind: 'output' } });
   return choices;
 }
 
@@ -61,7 +72,12 @@ export async function askAction(request: ActionQuestion, options: ActionPromptOp
   if (!options.actionShown) output.write(`${colors.bold(visible(request.tool))} ${visible(request.subject)}\n`);
   if (request.warning) output.write(`${colors.boldRed(`Careful: ${visible(request.warning)}.`)}\n`);
   const message = request.class === 'run' ? 'Run this command?' : 'Allow this read?';
-  const pick = await askChoice({ message, choices: actionChoices(request), colors }, io);
+  const choices = actionChoices(request, options.commandOutput);
+  let pick = await askChoice({ message, choices, colors }, io);
+  while (pick.kind === 'output') {
+    await options.commandOutput?.show();
+    pick = await askChoice({ message, choices, colors }, io);
+  }
   if (pick.kind === 'once') return pick.network ? { kind: 'once', network: true } : { kind: 'once' };
   if (pick.kind === 'task') return pick.network ? { kind: 'task', pattern: pick.pattern, network: true } : { kind: 'task', pattern: pick.pattern };
   if (pick.kind !== 'reason') return pick;

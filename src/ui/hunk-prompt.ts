@@ -5,7 +5,7 @@ import { formatHunkHeader, splitHunk } from '../git/hunks.js';
 import type { Colors } from './color.js';
 import { createColors } from './color.js';
 import { editHunk } from './hunk-editor.js';
-import type { PromptIO } from './key-prompt.js';
+import type { CommandOutputKey, PromptIO } from './key-prompt.js';
 import { keyPrompt, promptContext, promptTheme } from './key-prompt.js';
 import { renderHunk } from './render-hunk.js';
 
@@ -25,9 +25,11 @@ export type { HunkDecision } from '../agent/events.js';
 export interface ReviewOptions extends PromptIO {
   /** Remarks for a file (the diagnostics its change brings), shown under each hunk's file header. */
   notes?: (path: string) => string[];
+  /** A command ran before this proposal (it may be what made it): `o` shows its whole output. */
+  commandOutput?: CommandOutputKey;
 }
 
-type Key = 'y' | 'n' | 'a' | 'd' | 'j' | 'J' | 'k' | 'K' | 'g' | '/' | 's' | 'e' | 'r' | 'q' | '?';
+type Key = 'y' | 'n' | 'a' | 'd' | 'j' | 'J' | 'k' | 'K' | 'g' | '/' | 's' | 'e' | 'r' | 'o' | 'q' | '?';
 
 /** git's help wording where git has the key; `r` is ours. */
 const HELP: Record<Key, string> = {
@@ -44,6 +46,7 @@ const HELP: Record<Key, string> = {
   s: 's - split the current hunk into smaller hunks',
   e: 'e - manually edit the current hunk',
   r: 'r - do not stage this hunk, and tell the model why',
+  o: 'o - show the whole output of the last command',
   q: 'q - quit; do not stage this hunk or any of the remaining ones',
   '?': '? - print help',
 };
@@ -105,7 +108,7 @@ export async function reviewHunks(
     if (find(at, -1, undecided) !== undefined) moves.push('k');
     if (at > 0) moves.push('K');
     if (items.length > 1) moves.push('g', '/');
-    const keys = allowedKeys(change, hunk, moves);
+    const keys = allowedKeys(change, hunk, moves, options.commandOutput !== undefined);
     const message = `(${counter}) ${stageWhat(change)} [${keys.join(',')}]? `;
     let key = await ask(message, keys);
     while (key === '?') {
@@ -113,6 +116,12 @@ export async function reviewHunks(
       key = await ask(message, keys);
     }
     let next: number | undefined;
+    if (key === 'o') {
+      // The pager may have scrolled the hunk away: it is shown again, its file header too.
+      await options.commandOutput?.show();
+      shownPath = undefined;
+      continue;
+    }
     if (key === 's') {
       const parts = splitHunk(hunk);
       items.splice(at, 1, ...parts.map((part) => ({ change, hunk: part })));
@@ -185,13 +194,14 @@ async function search(items: Item[], at: number, ui: PromptIO & { colors: Colors
 
 /**
  * The keys offered for a hunk, in git's prompt order: the moves that lead somewhere (`moves`),
- * `s` only when it splits, `e` not for deletions.
+ * `s` only when it splits, `e` not for deletions; ours after git's: `r`, and `o` when a command's
+ * output can be shown.
  */
-export function allowedKeys(change: Pick<FileChange, 'kind'>, hunk: Hunk, moves: Key[] = []): Key[] {
+export function allowedKeys(change: Pick<FileChange, 'kind'>, hunk: Hunk, moves: Key[] = [], output = false): Key[] {
   const keys: Key[] = ['y', 'n', 'a', 'd', ...moves];
   if (splitHunk(hunk).length > 1) keys.push('s');
   if (change.kind !== 'delete') keys.push('e');
-  keys.push('r', 'q', '?');
+  keys.push('r', ...(output ? (['o'] as const) : []), 'q', '?');
   return keys;
 }
 

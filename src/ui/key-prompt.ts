@@ -19,6 +19,20 @@ export interface PromptIO {
   signal?: AbortSignal;
 }
 
+/**
+ * The `o` key of the action and hunk questions: the last command that ran and a way to show its
+ * whole output as the model read it (the view keeps only its last lines on screen).
+ */
+export interface CommandOutputKey {
+  action: string;
+  lines: number;
+  show(): Promise<void>;
+}
+
+/** How the `o` key is labelled: `o) Show the whole output of run_command npm test (230 lines)`. */
+export const commandOutputLabel = (output: CommandOutputKey): string =>
+  `Show the whole output of ${visible(output.action)} (${output.lines} line${output.lines === 1 ? '' : 's'})`;
+
 /** The inquirer context for `io`: prompts talk on stderr unless told otherwise. */
 export const promptContext = (io: PromptIO) => ({
   input: io.input ?? process.stdin,

@@ -49,16 +49,24 @@ export function resultSummary(content: string): string[] {
   return [head, ...rest.slice(0, LISTED).map((text) => `    ${firstLine(text)}`), ...(more > 0 ? [`    … ${more} more`] : [])];
 }
 
-/**
- * `live`: the output is a terminal, so the line shown while waiting for the first token counts
- * the seconds and is erased when the answer starts; elsewhere it is printed once.
- */
-export function createTaskView(out: Writer, c: Colors, live = false, columns = 80): (event: AgentEvent) => void {
+export interface TaskViewOptions {
+  /**
+   * The output is a terminal: the line shown while waiting for the first token counts the seconds
+   * and is erased when the answer starts, a running command's last lines are redrawn in place;
+   * elsewhere each is printed once.
+   */
+  live?: boolean;
+  columns?: number;
+  /** The questions offer `o` for the last command's whole output: a command cut on screen says so. */
+  outputKey?: boolean;
+}
+
+export function createTaskView(out: Writer, c: Colors, { live = false, columns = 80, outputKey = false }: TaskViewOptions = {}): (event: AgentEvent) => void {
   let midLine = false;
   let model = '';
   const waiting = createWaitingLine(out, c, live);
   const thinking = createThinkingLine(out, c, live, columns);
-  const command = createCommandPanel(out, c, live, columns);
+  const command = createCommandPanel(out, c, { live, columns, outputKey });
   const line = (text: string): void => {
     out.write(`${midLine ? '\n' : ''}${text}\n`);
     midLine = false;
@@ -158,13 +166,20 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 /**
  * A running command's output as it comes. On a terminal: its last lines (dimmed, each cut to the
  * width) under a spinner with the time it has run, redrawn in place; once it ends, the last lines
- * stay. Elsewhere every line is printed as it comes. The model gets all of it (up to
- * run.outputLimit); so does `--json`, as `command_output` events.
+ * stay, under how many there were and the key that shows them all. Elsewhere every line is printed
+ * as it comes. The model gets all of it (up to run.outputLimit); so does `--json`, as
+ * `command_output` events.
  */
-function createCommandPanel(out: Writer, c: Colors, live: boolean, columns: number): { start(): void; add(text: string): void; end(): void } {
+function createCommandPanel(
+  out: Writer,
+  c: Colors,
+  { live, columns, outputKey }: Required<TaskViewOptions>,
+): { start(): void; add(text: string): void; end(): void } {
   let running = false;
   let startedAt = 0;
   let lines: string[] = [''];
+  /** Lines ended so far, including those no longer kept. */
+  let ended = 0;
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
   const clip = (line: string): string => {
@@ -192,6 +207,7 @@ function createCommandPanel(out: Writer, c: Colors, live: boolean, columns: numb
       running = true;
       startedAt = Date.now();
       lines = [''];
+      ended = 0;
       if (!live) return;
       draw();
       timer = setInterval(draw, 100);
@@ -200,6 +216,7 @@ function createCommandPanel(out: Writer, c: Colors, live: boolean, columns: numb
     add(text) {
       if (!running) return;
       const parts = text.split('\n');
+      ended += parts.length - 1;
       lines[lines.length - 1] += parts[0] ?? '';
       lines.push(...parts.slice(1));
       if (lines.length > 200) lines = lines.slice(-TAIL_LINES - 1);
@@ -215,6 +232,8 @@ function createCommandPanel(out: Writer, c: Colors, live: boolean, columns: numb
       if (live) {
         erase();
         const kept = tail();
+        const count = ended + (lines.at(-1) === '' ? 0 : 1);
+        if (count > kept.length && outputKey) kept.push(`    (${count} lines in all: o at the next approval shows them)`);
         if (kept.length > 0) out.write(`${c.dim(kept.join('\n'))}\n`);
       } else if (lines[0] !== '') out.write(`${c.dim(`    ${clip(lines[0] ?? '')}`)}\n`);
       lines = [''];

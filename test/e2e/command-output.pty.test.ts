@@ -32,7 +32,7 @@ describe('a command running', () => {
     await pty.waitFor(/exit code 0/);
     // Once it ended: its last five lines stay, the spinner goes.
     const screen = pty.screen();
-    expect(screen).toMatch(/ {4}building part 4\n {4}building part 5\n {4}building part 6\n {4}building part 7\n {4}building part 8\n {2}exit code 0/);
+    expect(screen).toMatch(/ {4}building part 4\n {4}building part 5\n {4}building part 6\n {4}building part 7\n {4}building part 8\n {4}\(8 lines in all: o at the next approval shows them\)\n {2}exit code 0/);
     expect(screen).not.toMatch(/running · /);
     await pty.waitFor(/Follow-up instruction \(empty = done\)/);
     pty.type('\r');
@@ -55,5 +55,45 @@ describe('a command running', () => {
     expect(start).toBeGreaterThan(0);
     const output = events.filter((event) => event.type === 'command_output').map((event) => event.text).join('');
     expect(output.split('\n').sort()).toEqual(['', 'one', 'three', 'two']);
+  });
+
+  it('shows the whole of a long output with o at the next approval, through the pager, in the words the model read', async () => {
+    const server = await startFakeOllama({
+      script: [
+        { toolCalls: [{ name: 'run_command', arguments: { command: 'seq -f "result %g" 1 12' } }] },
+        { toolCalls: [{ name: 'write_file', arguments: { path: 'notes.md', content: '# Notes\n' } }] },
+        { toolCalls: [{ name: 'run_command', arguments: { command: 'echo again' } }] },
+        { toolCalls: [{ name: 'finish', arguments: { summary: 'noted' } }] },
+      ],
+    });
+    open.server = server;
+    const repo = makeRepo({ 'README.md': '# demo\n' }, { under: '/var/tmp' });
+    open.repo = repo;
+    // The real less, as a user has it: LESS=FRX prints what fits the screen and returns.
+    const env = { ...repo.env, OLLAMA_HOST: server.url, GIT_PAGER: 'less', LESS: 'FRX' };
+    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'take notes'], { cwd: repo.root, env, cols: 120, rows: 400 });
+    open.pty = pty;
+    await pty.waitFor(/Run this command\?/);
+    // Nothing ran yet: nothing to show.
+    expect(pty.screen()).not.toMatch(/o\) Show the whole output/);
+    pty.type('y');
+    // The screen keeps the last five lines and says how many there were.
+    await pty.waitFor(/ {4}result 12\n {4}\(12 lines in all: o at the next approval shows them\)\n {2}exit code 0/);
+    expect(pty.screen()).not.toMatch(/ {4}result 7\n/);
+    await pty.waitFor(/Stage addition \[y,n,a,d,e,r,o,q,\?\]\?\s*$/);
+    pty.type('o');
+    // All of it, as the model read it, then the hunk again.
+    await pty.waitFor(/run_command seq -f "result %g" 1 12\nexit code 0 \(sandbox: no network\)\nresult 1\nresult 2\n(result \d+\n)+result 12\n[^]*Stage addition \[y,n,a,d,e,r,o,q,\?\]\?\s*$/);
+    expect(pty.screen()).toMatch(/result 7\n/);
+    pty.type('y');
+    await pty.waitFor(/o\) Show the whole output of run_command seq -f "result %g" 1 12 \(13 lines\)/);
+    pty.type('o');
+    await pty.waitFor(/(run_command seq -f "result %g" 1 12\nexit code 0[^]*){2}Run this command\?[^]*o\) Show the whole output/);
+    pty.type('n');
+    await pty.waitFor(/Follow-up instruction \(empty = done\)/);
+    pty.type('\r');
+    expect((await pty.exited).exitCode).toBe(0);
+    const result = server.chatRequests()[1]?.messages.at(-1)?.content ?? '';
+    expect(result).toBe(`exit code 0 (sandbox: no network)\n${Array.from({ length: 12 }, (_, i) => `result ${i + 1}`).join('\n')}\n`);
   });
 });
