@@ -81,8 +81,11 @@ export type ActionQuestion = ActionRequest & Omit<Extract<Ruling, { kind: 'ask' 
 /** The person at the terminal, as the loop sees them. Absent when there is no terminal. */
 export interface TaskIO {
   approveAction(question: ActionQuestion): Promise<ActionAnswer>;
-  /** `notes` gives the lines shown under a file's header: the diagnostics the change adds or removes. */
-  reviewHunks(changes: FileChange[], notes: (path: string) => string[]): Promise<HunkDecision[]>;
+  /**
+   * `notes` gives the lines shown under a file's header: the diagnostics the change adds or removes;
+   * `context` a hunk's function context for its `@@` line (git's, else the language server's).
+   */
+  reviewHunks(changes: FileChange[], notes: (path: string) => string[], context?: (path: string, hunk: Hunk) => string): Promise<HunkDecision[]>;
   /**
    * One line of instruction for the model: after it finished (`follow_up`), after Ctrl-C stopped
    * it (`steer`), or when it repeats itself (`repeat`, with what it repeated). '' means stop here.

@@ -13,6 +13,7 @@ import type { Locality } from '../model/types.js';
 import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, emptyDelta, openDiagnosticsView } from './diagnostics-view.js';
 import { type ApprovalPolicy, decide as decideAction } from './approval-policy.js';
 import type { AgentEvent, HunkDecision, TaskIO } from './events.js';
+import { type HunkContext, hunkContexts } from './hunk-context.js';
 import type { Permissions } from '../permissions.js';
 import { commitJournal } from './commit-journal.js';
 import { type StepJournal, writeJournal } from './step-journal.js';
@@ -56,11 +57,13 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
     return { content: [...remarks, unchanged].filter(Boolean).join('\n') };
   }
 
+  // The `@@` lines' function context is read from the hunks' old side, before the view shows the new.
+  const context = ctx.io ? await hunkContexts(ctx.servers, changes) : undefined;
   const view = await diagnosticsView(ctx, changes);
   const proposed = await view.compare(new Map(changes.map((c) => [c.path, c.kind === 'delete' ? null : c.newContent])));
   faultPoint('step:diagnosed');
   const notes = notesFor(proposed, changes);
-  const decisions = await decide(ctx, changes, (path) => [...(ignored.has(path) ? [ignoredNote(ignored.get(path) ?? '')] : []), ...notes(path)]);
+  const decisions = await decide(ctx, changes, (path) => [...(ignored.has(path) ? [ignoredNote(ignored.get(path) ?? '')] : []), ...notes(path)], context);
   const approvedFiles: ApprovedFile[] = [];
   const refusals: Refusal[] = [];
   const edited: string[] = [];
@@ -239,7 +242,7 @@ function notesFor(delta: DiagnosticsDelta, changes: FileChange[]): (path: string
  * The decision on every hunk: per file, the approval policy's (the config's edit rules, then
  * --approve edit, then without a terminal a refusal); what it leaves to the person is reviewed.
  */
-async function decide(ctx: StepContext, changes: FileChange[], notes: (path: string) => string[]): Promise<HunkDecision[]> {
+async function decide(ctx: StepContext, changes: FileChange[], notes: (path: string) => string[], context?: HunkContext): Promise<HunkDecision[]> {
   const all = (change: FileChange, approved: boolean, reason?: string): HunkDecision[] =>
     change.hunks.map((hunk) => ({ path: change.path, hunk, approved, reason }));
   const policy: ApprovalPolicy = {
@@ -264,7 +267,7 @@ async function decide(ctx: StepContext, changes: FileChange[], notes: (path: str
     }
   }
   if (asked.length === 0 || !ctx.io) return decided;
-  return [...decided, ...(await ctx.io.reviewHunks(asked, notes))];
+  return [...decided, ...(await ctx.io.reviewHunks(asked, notes, context))];
 }
 
 /** Whether an approved hunk is one the model proposed (or a split part of one), not edited by the user. */

@@ -25,6 +25,8 @@ export type { HunkDecision } from '../agent/events.js';
 export interface ReviewOptions extends PromptIO {
   /** Remarks for a file (the diagnostics its change brings), shown under each hunk's file header. */
   notes?: (path: string) => string[];
+  /** A hunk's function context for its `@@` line; by default git's rule on the file's old content. */
+  context?: (path: string, hunk: Hunk) => string;
   /** A command ran before this proposal (it may be what made it): `o` shows its whole output. */
   commandOutput?: CommandOutputKey;
 }
@@ -98,7 +100,8 @@ export async function reviewHunks(
     const at: number = cursor;
     const { change, hunk } = items[at]!;
     // As git add -p: a file's header when its hunks begin, then only the hunks.
-    ui.write(renderHunk(change, hunk, { colors: ui.colors, notes: notes.get(change.path) ?? [], fileHeader: shownPath !== change.path }));
+    const context = options.context?.(change.path, hunk);
+    ui.write(renderHunk(change, hunk, { colors: ui.colors, notes: notes.get(change.path) ?? [], fileHeader: shownPath !== change.path, ...(context === undefined ? {} : { context }) }));
     shownPath = change.path;
     const inFile = items.filter((item) => item.change === change);
     const counter = `${inFile.indexOf(items[at]!) + 1}/${inFile.length}${changes.length > 1 ? `, ${at + 1}/${items.length} in all` : ''}`;

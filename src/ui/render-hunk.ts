@@ -1,4 +1,5 @@
 import type { FileChange, Hunk, HunkLine } from '../git/hunks.js';
+import { gitFunctionContext } from '../git/funcname.js';
 import { formatHunkHeader } from '../git/hunks.js';
 import type { Colors } from './color.js';
 
@@ -15,6 +16,8 @@ export interface RenderHunkOptions {
   notes?: readonly string[];
   /** Show the `diff --git` header (default true). */
   fileHeader?: boolean;
+  /** The function context after the `@@` line; by default git's rule (see git/funcname.ts). */
+  context?: string;
 }
 
 const NO_EOL = '\\ No newline at end of file';
@@ -39,26 +42,12 @@ export function renderHunk(
   const out: string[] = [];
   if (options.fileHeader !== false) out.push(...renderFileHeader(change, colors));
   for (const note of options.notes ?? []) out.push(colors.yellow(visible(note)));
-  out.push(renderHunkHeader(hunk, colors, functionContext(change.oldContent ?? null, hunk)));
+  out.push(renderHunkHeader(hunk, colors, options.context ?? gitFunctionContext(change.oldContent ?? null, hunk)));
   for (const line of hunk.lines) {
     out.push(renderLine(line, colors));
     if (!hasTerminator(line.text)) out.push(NO_EOL);
   }
   return `${out.join('\n')}\n`;
-}
-
-/**
- * git's function context for a hunk (its default funcname rule): the nearest line above the hunk
- * that starts with a letter, `_` or `$` (a declaration, in most languages), cut to 80 characters.
- */
-export function functionContext(oldContent: string | null, hunk: Hunk): string {
-  if (!oldContent) return '';
-  const lines = oldContent.split('\n');
-  for (let i = Math.min(hunk.oldStart - 1, lines.length) - 1; i >= 0; i--) {
-    const line = stripTerminator(lines[i] ?? '').replace(/\s+$/, '');
-    if (/^[A-Za-z_$]/.test(line)) return line.slice(0, 80);
-  }
-  return '';
 }
 
 /** The `@@ -a,b +c,d @@` part in cyan, then the function context plain, as git colours it. */

@@ -19,7 +19,8 @@ export function createTerminalIO(output: NodeJS.WriteStream, actionShown = false
   };
   return {
     approveAction: async (request) => (await import('./action-prompt.js')).askAction(request, { output, actionShown, commandOutput: commandOutput() }),
-    reviewHunks: async (changes, notes) => (await import('./hunk-prompt.js')).reviewHunks(changes, { output, notes, commandOutput: commandOutput() }),
+    reviewHunks: async (changes, notes, context) =>
+      (await import('./hunk-prompt.js')).reviewHunks(changes, { output, notes, context, commandOutput: commandOutput() }),
     askInstruction: async (question) => (await import('./follow-up.js')).askInstruction(question, { output }),
     trustRepoConfig: async (untrusted) => (await import('./trust-prompt.js')).askTrust(untrusted, { output }),
   };

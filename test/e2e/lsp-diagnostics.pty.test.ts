@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
@@ -94,5 +96,38 @@ describe('the diagnostics of a proposal, before it is approved', () => {
     expect((await pty.exited).exitCode).toBe(0);
     const told = server.chatRequests()[1]?.messages.at(-1)?.content ?? '';
     expect(told).toMatch(/Diagnostics: the applied change adds src\/cli\.ts:1:10 error TS2305: Module [^\n]*config[^\n]* has no exported member 'parseConfig'\./);
+  });
+});
+
+describe("a hunk's function context", () => {
+  it("names the language server's enclosing declaration where git's rule finds none: jsdiff's published UMD bundle", async () => {
+    // jsdiff 9.0.0 as npm publishes it (a dependency of hunkwise): its code is all indented inside
+    // `(function (global, factory) {`, so git's default funcname rule finds no line for any hunk.
+    const bundle = readFileSync(fileURLToPath(new URL('../../node_modules/diff/dist/diff.js', import.meta.url)), 'utf8');
+    const line = '            const oldTokens = this.removeEmpty(this.tokenize(oldString, options));\n';
+    expect(bundle).toContain(line);
+    const server = await startFakeOllama({
+      script: [
+        { toolCalls: [{ name: 'edit_file', arguments: { path: 'diff.js', old_text: line.trim(), new_text: 'const oldTokens = this.tokenize(oldString, options);' } }] },
+        { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
+      ],
+    });
+    open.server = server;
+    const repo = makeRepo({ 'diff.js': bundle });
+    open.repo = repo;
+    // git itself has no context for this change.
+    const edited = bundle.replace(line, '            const oldTokens = this.tokenize(oldString, options);\n');
+    const gitDiff = spawnSync('git', ['diff', '--no-index', '--', 'diff.js', '-'], { cwd: repo.root, input: edited, encoding: 'utf8' });
+    const gitHeader = /^@@[^\n]*$/m.exec(gitDiff.stdout);
+    expect(gitHeader?.[0]).toMatch(/^@@ -19,7 \+19,7 @@$/);
+    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'tokenize without removing empties'], { cwd: repo.root, env: { ...repo.env, OLLAMA_HOST: server.url }, cols: 200 });
+    open.pty = pty;
+    await pty.waitFor(/Stage this hunk \[[a-zA-Z,?/]+\]\?$/m);
+    // The method of class Diff the line is in, as its declaration line reads.
+    expect(pty.screen()).toMatch(/^@@ -19,7 \+19,7 @@ diff\(oldStr, newStr,$/m);
+    pty.type('y');
+    await pty.waitFor(/Follow-up instruction/);
+    pty.type('\r');
+    expect((await pty.exited).exitCode).toBe(0);
   });
 });
