@@ -33,7 +33,7 @@ export interface ReviewOptions extends PromptIO {
 
 type Key = 'y' | 'n' | 'a' | 'd' | 'j' | 'J' | 'k' | 'K' | 'g' | '/' | 's' | 'e' | 'r' | 'o' | 'q' | '?';
 
-/** git's help wording where git has the key; `r` is ours. */
+/** git's help wording where git has the key; `r` and `o` are ours. */
 const HELP: Record<Key, string> = {
   y: 'y - stage this hunk',
   n: 'n - do not stage this hunk',
