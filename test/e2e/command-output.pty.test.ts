@@ -83,12 +83,12 @@ describe('a command running', () => {
     await pty.waitFor(/Stage addition \[y,n,a,d,e,r,o,q,\?\]\?\s*$/);
     pty.type('o');
     // All of it, as the model read it, then the hunk again.
-    await pty.waitFor(/run_command seq -f "result %g" 1 12\nexit code 0 \(sandbox: no network\)\nresult 1\nresult 2\n(result \d+\n)+result 12\n[^]*Stage addition \[y,n,a,d,e,r,o,q,\?\]\?\s*$/);
+    await pty.waitFor(/run_command seq -f "result %g" 1 12\nexit code 0 \(sandbox: no network\)\nresult 1\nresult 2\n(result \d+\n)+result 12\n[\s\S]*Stage addition \[y,n,a,d,e,r,o,q,\?\]\?\s*$/);
     expect(pty.screen()).toMatch(/result 7\n/);
     pty.type('y');
     await pty.waitFor(/o\) Show the whole output of run_command seq -f "result %g" 1 12 \(13 lines\)/);
     pty.type('o');
-    await pty.waitFor(/(run_command seq -f "result %g" 1 12\nexit code 0[^]*){2}Run this command\?[^]*o\) Show the whole output/);
+    await pty.waitFor(/(run_command seq -f "result %g" 1 12\nexit code 0[\s\S]*){2}Run this command\?[\s\S]*o\) Show the whole output/);
     pty.type('n');
     await pty.waitFor(/Follow-up instruction \(empty = done\)/);
     pty.type('\r');
