@@ -1,4 +1,4 @@
-import type { FileChange, Hunk } from '../git/hunks.js';
+import type { FileChange, Hunk } from '../git/hunk.js';
 import type { UntrustedRepoConfig } from '../config/trust.js';
 import type { Locality, TurnStats } from '../model/types.js';
 import type { Ruling } from './approval-policy.js';
@@ -68,6 +68,8 @@ export interface HunkDecision {
   hunk: Hunk;
   approved: boolean;
   reason?: string;
+  /** The person edited the hunk (`e`): `hunk` is their version, not the model's. */
+  edited?: boolean;
 }
 
 export type ActionAnswer =

@@ -1,5 +1,5 @@
 import { gitFunctionContext } from '../git/funcname.js';
-import type { FileChange, Hunk } from '../git/hunks.js';
+import type { FileChange, Hunk } from '../git/hunk.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import type { SymbolInfo, SymbolKindName } from '../lsp/types.js';
 

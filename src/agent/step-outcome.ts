@@ -1,5 +1,6 @@
 import type { ApprovedFile } from '../git/commit-step.js';
-import { formatHunkHeader, type Hunk } from '../git/hunks.js';
+import type { Hunk } from '../git/hunk.js';
+import { formatHunkHeader } from '../git/hunk-blocks.js';
 
 /** What the model is told after a step: what was applied, what was refused and why. */
 

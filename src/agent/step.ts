@@ -1,7 +1,8 @@
 import { faultPoint } from '../fault.js';
 import { type ApprovedFile, restoreFromHead } from '../git/commit-step.js';
 import { gitOut } from '../git/exec.js';
-import { applyHunks, diffFile, type FileChange, type Hunk, splitHunk } from '../git/hunks.js';
+import type { FileChange } from '../git/hunk.js';
+import { applyHunks, diffFile } from '../git/hunks.js';
 import { ignoredBy, isLfsPointer, pathShapes, shapeRefusal } from '../git/path-shapes.js';
 import { readFilesAt } from '../git/read-files.js';
 import { gitDate } from '../git/notes.js';
@@ -73,7 +74,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
     mine.forEach((decision, index) => {
       if (!decision.approved) {
         refusals.push({ path: change.path, index: index + 1, total: mine.length, hunk: decision.hunk, reason: decision.reason });
-      } else if (!isProposedHunk(change, decision.hunk)) {
+      } else if (decision.edited) {
         edited.push(`${change.path} hunk ${index + 1}`);
       }
     });
@@ -268,11 +269,4 @@ async function decide(ctx: StepContext, changes: FileChange[], notes: (path: str
   }
   if (asked.length === 0 || !ctx.io) return decided;
   return [...decided, ...(await ctx.io.reviewHunks(asked, notes, context))];
-}
-
-/** Whether an approved hunk is one the model proposed (or a split part of one), not edited by the user. */
-function isProposedHunk(change: FileChange, hunk: Hunk): boolean {
-  const key = (h: Hunk): string => `${h.oldStart}:${h.lines.map((line) => line.kind + line.text).join('')}`;
-  const wanted = key(hunk);
-  return change.hunks.some((proposed) => [proposed, ...splitHunk(proposed)].some((part) => key(part) === wanted));
 }

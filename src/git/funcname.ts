@@ -1,4 +1,4 @@
-import type { Hunk } from './hunks.js';
+import type { Hunk } from './hunk.js';
 
 /**
  * git's function context for a hunk (its default funcname rule): the nearest line above the hunk

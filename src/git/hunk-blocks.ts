@@ -3,7 +3,7 @@
  * makes, checking a hunk against the old lines, and writing a hunk's lines as a patch does. Pure.
  */
 
-import type { Hunk, HunkLine } from './hunks.js';
+import type { Hunk, HunkLine } from './hunk.js';
 
 /** Thrown when a hunk does not match the content it is applied to, or two hunks change the same lines. */
 export class HunkApplyError extends Error {

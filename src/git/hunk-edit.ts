@@ -5,7 +5,7 @@
  */
 
 import { blocksOverlap, changeBlocks, formatHunkHeader, formatHunkLines, makeHunk, newIndex, oldIndex } from './hunk-blocks.js';
-import type { Hunk, HunkLine, LineKind } from './hunks.js';
+import type { Hunk, HunkLine, LineKind } from './hunk.js';
 import { dominantEol, lineBody, splitLines } from './text.js';
 
 export type EditResult = { hunk: Hunk } | { error: string } | { aborted: true };

@@ -1,47 +1,14 @@
 /**
- * Hunks of a file change: computing them, splitting them as `git add -p` does, editing one, and
- * applying the approved ones. Pure functions over strings: exact to the byte (CRLF stays CRLF, a
- * missing newline at end of file stays missing).
+ * Hunks of a file change: computing them, splitting them as `git add -p` does, and applying the
+ * approved ones (the types are in hunk.ts, editing one in hunk-edit.ts). Pure functions over
+ * strings: exact to the byte (CRLF stays CRLF, a missing newline at end of file stays missing).
  */
 
 import type { StructuredPatchHunk } from 'diff';
 import { structuredPatch } from 'diff';
-import { checkHunk, formatHunkHeader, formatHunkLines, makeHunk, newIndex, oldIndex, orderBlocks } from './hunk-blocks.js';
+import type { ChangeKind, FileChange, Hunk, HunkLine } from './hunk.js';
+import { checkHunk, makeHunk, newIndex, oldIndex, orderBlocks } from './hunk-blocks.js';
 import { splitLines } from './text.js';
-
-export type { EditResult } from './hunk-edit.js';
-export { formatHunkForEdit, parseEditedHunk } from './hunk-edit.js';
-export type { ChangeBlock } from './hunk-blocks.js';
-export { formatHunkHeader, HunkApplyError } from './hunk-blocks.js';
-
-export type LineKind = ' ' | '-' | '+';
-
-export interface HunkLine {
-  kind: LineKind;
-  /** The line exactly as in the file, terminator included ("a\r\n", "a\n", or "a" at EOF). */
-  text: string;
-}
-
-export interface Hunk {
-  /** 1-based first line in the old file (0 when the old side is empty), as in `@@ -a,b +c,d @@`. */
-  oldStart: number;
-  oldLines: number;
-  newStart: number;
-  newLines: number;
-  lines: HunkLine[];
-}
-
-export type ChangeKind = 'modify' | 'create' | 'delete';
-
-export interface FileChange {
-  path: string;
-  kind: ChangeKind;
-  /** Old content, '' for a new file. */
-  oldContent: string;
-  /** New content, '' for a deleted file. */
-  newContent: string;
-  hunks: Hunk[];
-}
 
 /** Lines of context around each change, as `git diff` and `git add -p` use. */
 const CONTEXT_LINES = 3;
@@ -133,75 +100,4 @@ export function applyHunks(oldContent: string, approved: Hunk[]): string {
     i = b.at + b.deleted;
   }
   return out + old.slice(i).join('');
-}
-
-/**
- * A unified diff of the given hunks of a change that `git apply` accepts: hunks that share or touch
- * lines are merged, a hunk that ends before the end of the file gets a line of trailing context
- * (git anchors a hunk without it at the end of the file), and the new-side numbers are those of
- * this subset. A deletion is written as one only when the hunks remove every line. No hunks, or
- * hunks without changes, give ''.
- */
-export function formatPatch(change: FileChange, hunks: Hunk[]): string {
-  const old = splitLines(change.oldContent);
-  const merged = mergeHunks(old, hunks);
-  const creates = change.kind === 'create' && hunks.length > 0;
-  const deletes = change.kind === 'delete' && hunks.length > 0 && applyHunks(change.oldContent, hunks) === '';
-  if (merged.length === 0 && !creates && !deletes) return '';
-  const a = quotePath(`a/${change.path}`);
-  const b = quotePath(`b/${change.path}`);
-  let out = `diff --git ${a} ${b}\n`;
-  if (creates) out += 'new file mode 100644\n';
-  if (deletes) out += 'deleted file mode 100644\n';
-  if (merged.length === 0) return out;
-  const tab = (name: string) => (name.includes(' ') && !name.startsWith('"') ? '\t' : '');
-  out += `--- ${creates ? '/dev/null' : a + tab(a)}\n+++ ${deletes ? '/dev/null' : b + tab(b)}\n`;
-  return out + merged.map((h) => `${formatHunkHeader(h)}\n${formatHunkLines(h)}`).join('');
-}
-
-/** The hunks, checked, as disjoint hunks in file order, each with trailing context unless at the end. */
-function mergeHunks(old: readonly string[], hunks: Hunk[]): Hunk[] {
-  const spans = hunks
-    .map((h) => ({ start: oldIndex(h), end: oldIndex(h) + h.oldLines, blocks: checkHunk(h, old) }))
-    .filter((s) => s.blocks.length > 0)
-    .sort((x, y) => x.start - y.start);
-  for (const s of spans) {
-    const last = s.blocks[s.blocks.length - 1]!;
-    if (s.end === last.at + last.deleted && s.end < old.length) s.end++;
-  }
-  const groups: typeof spans = [];
-  for (const s of spans) {
-    const prev = groups[groups.length - 1];
-    if (prev && s.start <= prev.end) {
-      prev.end = Math.max(prev.end, s.end);
-      prev.blocks.push(...s.blocks);
-    } else {
-      groups.push({ ...s, blocks: [...s.blocks] });
-    }
-  }
-  let shift = 0;
-  return groups.map((g) => {
-    const lines: HunkLine[] = [];
-    const blocks = orderBlocks(g.blocks);
-    let i = g.start;
-    for (const b of blocks) {
-      for (; i < b.at; i++) lines.push({ kind: ' ', text: old[i]! });
-      for (; i < b.at + b.deleted; i++) lines.push({ kind: '-', text: old[i]! });
-      for (const text of b.added) lines.push({ kind: '+', text });
-    }
-    for (; i < g.end; i++) lines.push({ kind: ' ', text: old[i]! });
-    const hunk = makeHunk(g.start, g.start + shift, lines);
-    shift += hunk.newLines - hunk.oldLines;
-    return hunk;
-  });
-}
-
-const C_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** A path as git writes it in a patch header: C-quoted when it has a quote, backslash or control character. */
-function quotePath(name: string): string {
-  const special = /["\\\x00-\x1f\x7f]/g;
-  if (!special.test(name)) return name;
-  const quoted = (c: string) => C_ESCAPES[c] ?? `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`;
-  return `"${name.replace(special, quoted)}"`;
 }

@@ -124,10 +124,6 @@ export function loadTasks(commonDir: string): TaskRecord[] {
     .sort((a, b) => byCodeUnits(a.createdAt, b.createdAt));
 }
 
-export function removeTaskState(commonDir: string, id: string): void {
-  rmSync(taskDir(commonDir, id), { recursive: true, force: true });
-}
-
 /** Appends one JSON value as a line; a torn last line (killed mid-write) is skipped on reading. */
 export function appendJsonLine(file: string, value: unknown): void {
   let size = 0;

@@ -1,7 +1,8 @@
 import { input } from '@inquirer/prompts';
 import type { HunkDecision } from '../agent/events.js';
-import type { FileChange, Hunk } from '../git/hunks.js';
-import { formatHunkHeader, splitHunk } from '../git/hunks.js';
+import type { FileChange, Hunk } from '../git/hunk.js';
+import { formatHunkHeader } from '../git/hunk-blocks.js';
+import { splitHunk } from '../git/hunks.js';
 import type { Colors } from './color.js';
 import { createColors } from './color.js';
 import { editHunk } from './hunk-editor.js';
@@ -64,7 +65,7 @@ const UNKNOWN = (key: string): string =>
 interface Item {
   change: FileChange;
   hunk: Hunk;
-  decision?: { approved: boolean; reason?: string; hunk: Hunk };
+  decision?: { approved: boolean; reason?: string; hunk: Hunk; edited?: boolean };
 }
 
 /**
@@ -90,9 +91,9 @@ export async function reviewHunks(
     for (let i = from + step; i >= 0 && i < items.length; i += step) if (test(i)) return i;
     return undefined;
   };
-  const decide = (i: number, approved: boolean, reason?: string, hunk?: Hunk): void => {
+  const decide = (i: number, approved: boolean, reason?: string, edited?: Hunk): void => {
     const item = items[i]!;
-    item.decision = { approved, hunk: hunk ?? item.hunk, ...(reason ? { reason } : {}) };
+    item.decision = { approved, hunk: edited ?? item.hunk, ...(reason ? { reason } : {}), ...(edited ? { edited: true } : {}) };
   };
   let shownPath: string | undefined;
   let cursor: number | undefined = items.length > 0 ? 0 : undefined;
@@ -138,7 +139,9 @@ export async function reviewHunks(
       // Said, so the edit is not taken for lost: the edited hunk, not the proposed one, is staged.
       const changed = edited.lines.filter((line) => line.kind !== ' ').length;
       ui.write(`${ui.colors.bold(`Edited hunk staged (${changed} changed line${changed === 1 ? '' : 's'}).`)}\n`);
-      decide(at, true, undefined, edited);
+      // Saved as it was: the model's hunk, not an edit.
+      const unchanged = edited.oldStart === hunk.oldStart && JSON.stringify(edited.lines) === JSON.stringify(hunk.lines);
+      decide(at, true, undefined, unchanged ? undefined : edited);
     } else if (key === 'r') decide(at, false, await askReason(ui.colors, ui));
     else if (key === 'a' || key === 'd') {
       for (let i = at; i < items.length; i++) if (items[i]!.change === change && undecided(i)) decide(i, key === 'a');
@@ -155,7 +158,7 @@ export async function reviewHunks(
     cursor = next ?? find(at, 1, undecided) ?? find(-1, 1, undecided);
     if (next === undefined && ['g', '/'].includes(key)) cursor = at;
   }
-  return items.map((item) => ({ path: item.change.path, hunk: item.decision!.hunk, approved: item.decision!.approved, ...(item.decision!.reason ? { reason: item.decision!.reason } : {}) }));
+  return items.map((item) => ({ path: item.change.path, ...item.decision! }));
 }
 
 /** `g`: the hunks listed by number (as git does), then the one typed; undefined when none was. */

@@ -1,6 +1,6 @@
-import type { FileChange, Hunk, HunkLine } from '../git/hunks.js';
+import type { FileChange, Hunk, HunkLine } from '../git/hunk.js';
 import { gitFunctionContext } from '../git/funcname.js';
-import { formatHunkHeader } from '../git/hunks.js';
+import { formatHunkHeader } from '../git/hunk-blocks.js';
 import type { Colors } from './color.js';
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileChange } from '../../src/git/hunks.js';
+import type { FileChange } from '../../src/git/hunk.js';
 import { diffFile } from '../../src/git/hunks.js';
 import type { PtySession } from '../helpers/pty.js';
 import { spawnPty } from '../helpers/pty.js';

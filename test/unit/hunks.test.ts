@@ -1,19 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileChange, Hunk } from '../../src/git/hunks.js';
-import {
-  applyHunks,
-  diffFile,
-  formatHunkForEdit,
-  formatHunkHeader,
-  formatPatch,
-  HunkApplyError,
-  parseEditedHunk,
-  splitHunk,
-} from '../../src/git/hunks.js';
+import { describe, expect, it } from 'vitest';
+import type { Hunk } from '../../src/git/hunk.js';
+import { formatHunkHeader, HunkApplyError } from '../../src/git/hunk-blocks.js';
+import { formatHunkForEdit, parseEditedHunk } from '../../src/git/hunk-edit.js';
+import { applyHunks, diffFile, splitHunk } from '../../src/git/hunks.js';
 import { decodeText, dominantEol, isBinary, splitLines } from '../../src/git/text.js';
 
 /** mulberry32: a small seeded generator, so that every run tests the same cases. */
@@ -147,7 +136,6 @@ describe('diffFile', () => {
       { kind: '+', text: added },
     ]);
     expect(applyHunks(old, change.hunks)).toBe(next);
-    expect(formatPatch(change, change.hunks)).toContain('\n\\ No newline at end of file\n');
   });
 
   it('makes a new file and a deleted file one hunk numbered as git numbers them', () => {
@@ -164,8 +152,6 @@ describe('diffFile', () => {
       expect(change.hunks).toEqual([empty]);
       expect(applyHunks('', change.hunks)).toBe('');
     }
-    expect(formatPatch(diffFile('e', null, ''), [empty])).toBe('diff --git a/e b/e\nnew file mode 100644\n');
-    expect(formatPatch(diffFile('e', '', null), [empty])).toBe('diff --git a/e b/e\ndeleted file mode 100644\n');
   });
 
   it('edits the first and last lines in separate hunks', () => {
@@ -187,27 +173,6 @@ describe('formatHunkHeader', () => {
   it('leaves out counts of 1 as git does', () => {
     const hunk = { oldStart: 3, oldLines: 1, newStart: 3, newLines: 2, lines: [] };
     expect(formatHunkHeader(hunk)).toBe('@@ -3 +3,2 @@');
-  });
-});
-
-describe('formatPatch', () => {
-  it('writes "\\r" and the no-newline marker as git does', () => {
-    const change = diffFile('f', 'a\r\nb', 'a\r\nc');
-    expect(formatPatch(change, change.hunks)).toBe(
-      'diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\r\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n',
-    );
-  });
-
-  it('numbers the new side of a subset as if only that subset were applied', () => {
-    const old = numbered(20);
-    const change = diffFile('f', old, replaceLines(old, { 2: ['two\n', 'more\n'], 15: ['X\n'] }));
-    expect(formatHunkHeader(change.hunks[1]!)).toBe('@@ -12,7 +13,7 @@');
-    expect(formatPatch(change, [change.hunks[1]!])).toContain('\n@@ -12,7 +12,7 @@\n l12\n');
-  });
-
-  it('gives nothing for no hunks', () => {
-    const change = diffFile('f', 'a\n', 'b\n');
-    expect(formatPatch(change, [])).toBe('');
   });
 });
 
@@ -370,134 +335,5 @@ describe('parseEditedHunk', () => {
     expect('hunk' in keep && applyHunks('a\nb\n', [keep.hunk])).toBe('a\nd');
     const drop = parseEditedHunk(h, text2.replace('\\ No newline at end of file\n', ''), 'a\nb\n', []);
     expect('hunk' in drop && applyHunks('a\nb\n', [drop.hunk])).toBe('a\nc\n');
-  });
-});
-
-describe('formatPatch against git apply --cached', () => {
-  const GIT_ENV: NodeJS.ProcessEnv = {
-    ...process.env,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_AUTHOR_NAME: 'test',
-    GIT_AUTHOR_EMAIL: 'test@example.com',
-    GIT_COMMITTER_NAME: 'test',
-    GIT_COMMITTER_EMAIL: 'test@example.com',
-  };
-  for (const name of ['GIT_DIR', 'GIT_INDEX_FILE', 'GIT_WORK_TREE']) delete GIT_ENV[name];
-  let repo = '';
-  const git = (args: string[], input = '') =>
-    execFileSync('git', ['-c', 'core.autocrlf=false', '-c', 'core.safecrlf=false', ...args], {
-      cwd: repo,
-      env: GIT_ENV,
-      input,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-
-  interface Trial {
-    change: FileChange;
-    hunks: Hunk[];
-  }
-  const trials: Trial[] = [];
-  const addTrials = (name: string, old: string | null, next: string | null, rand: () => number, extra: Hunk[][] = []) => {
-    const probe = diffFile(name, old, next);
-    const parts = probe.hunks.flatMap(splitHunk);
-    const subsets = [probe.hunks, parts, ...parts.map((p) => [p]), subsetOf(rand, parts), ...extra];
-    for (const [k, hunks] of subsets.entries()) trials.push({ change: { ...probe, path: `${name}.${k}` }, hunks });
-  };
-
-  beforeAll(() => {
-    const rand = seeded(7);
-    const lines = numbered(30);
-    const crlf = numbered(30, '\r\n');
-    addTrials('three-blocks', lines, replaceLines(lines, { 2: ['x\n', 'y\n'], 5: [], 8: ['z\n'], 25: ['w\n'] }), rand);
-    addTrials('crlf', crlf, replaceLines(crlf, { 1: [], 4: ['A\r\n'], 7: ['B\r\n', 'C\r\n'], 30: ['end\r\n'] }), rand);
-    addTrials('no-eol-kept', 'a\nb\nc', 'a\nB\nc', rand);
-    addTrials('no-eol-added', 'a\nb\nc', 'a\nb\nc\n', rand);
-    addTrials('no-eol-removed', `${lines}tail\n`, `${replaceLines(lines, { 2: ['two\n'] })}tail`, rand);
-    addTrials('created', null, 'new\r\nfile', rand);
-    addTrials('deleted', 'old\nfile\n', null, rand);
-    addTrials('empty-created', null, '', rand);
-    addTrials('was-empty', '', 'now\n', rand);
-    addTrials('sp ace', lines, replaceLines(lines, { 29: [] }), rand);
-    addTrials('dir with space/f"q', lines, replaceLines(lines, { 10: ['ten\n'] }), rand);
-    const old = numbered(12);
-    const hunk = diffFile('e', old, replaceLines(old, { 4: ['four\n'], 8: ['eight\n'] })).hunks[0]!;
-    const [first, second] = splitHunk(hunk) as [Hunk, Hunk];
-    const trimmed = formatHunkForEdit('e', first).replace(/^ l[1-3]\n/gm, '').replace(/^ l[5-7]\n/gm, '');
-    const edited = parseEditedHunk(first, trimmed, old, [second]);
-    if (!('hunk' in edited)) throw new Error(JSON.stringify(edited));
-    addTrials('edited-no-context', old, replaceLines(old, { 4: ['four\n'], 8: ['eight\n'] }), rand, [
-      [edited.hunk],
-      [edited.hunk, second],
-    ]);
-    for (let n = 0; n < 40; n++) {
-      const c = randomCase(rand);
-      addTrials(`random-${n}`, c.old, c.new, rand);
-    }
-
-    repo = mkdtempSync(join(tmpdir(), 'hunkwise-hunks-'));
-    git(['init', '-q']);
-    for (const { change } of trials) {
-      if (change.kind === 'create') continue;
-      mkdirSync(dirname(join(repo, change.path)), { recursive: true });
-      writeFileSync(join(repo, change.path), change.oldContent);
-    }
-    git(['add', '-A']);
-    git(['commit', '-q', '--allow-empty', '-m', 'old files']);
-  });
-
-  afterAll(() => {
-    if (repo) rmSync(repo, { recursive: true, force: true });
-  });
-
-  /** The staged content of every path, read with one `ls-files` and one `cat-file --batch`. */
-  const stagedFiles = (): Map<string, string> => {
-    const entries = git(['ls-files', '-s', '-z']).toString('utf8').split('\0').filter(Boolean);
-    const shas = entries.map((entry) => entry.split(' ')[1]!);
-    const blobs = git(['cat-file', '--batch'], `${shas.join('\n')}\n`);
-    const staged = new Map<string, string>();
-    let offset = 0;
-    for (const entry of entries) {
-      const headerEnd = blobs.indexOf(10, offset);
-      const size = Number(blobs.subarray(offset, headerEnd).toString().split(' ')[2]);
-      staged.set(entry.slice(entry.indexOf('\t') + 1), blobs.subarray(headerEnd + 1, headerEnd + 1 + size).toString('utf8'));
-      offset = headerEnd + 1 + size + 1;
-    }
-    return staged;
-  };
-
-  it('stages exactly what applyHunks gives', () => {
-    expect(trials.length).toBeGreaterThan(150);
-    const patches = trials.map(({ change, hunks }) => formatPatch(change, hunks));
-    const patchFile = join(repo, '.git', 'trials.patch');
-    writeFileSync(patchFile, patches.join(''));
-    try {
-      git(['apply', '--cached', patchFile]);
-    } catch {
-      for (const [k, patch] of patches.entries()) {
-        if (patch === '') continue;
-        writeFileSync(patchFile, patch);
-        const refused = (() => {
-          try {
-            git(['apply', '--cached', '--check', patchFile]);
-            return undefined;
-          } catch (err) {
-            return String(err);
-          }
-        })();
-        expect(refused, `git apply refused the patch for ${trials[k]!.change.path}:\n${patch}`).toBeUndefined();
-      }
-      throw new Error('git apply refused the patches together but accepted each one');
-    }
-    const staged = stagedFiles();
-    for (const [k, { change, hunks }] of trials.entries()) {
-      const expected = applyHunks(change.oldContent, hunks);
-      if (patches[k] === '') expect(expected, change.path).toBe(change.oldContent);
-      const deleted = change.kind === 'delete' && expected === '' && hunks.length > 0;
-      const notCreated = change.kind === 'create' && hunks.length === 0;
-      const want = deleted || notCreated ? undefined : expected;
-      expect(staged.get(change.path), `${change.path}\n${patches[k]}`).toBe(want);
-    }
-    expect(patches.filter((patch) => patch !== '').length).toBeGreaterThan(100);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Hunk } from '../../src/git/hunks.js';
+import type { Hunk } from '../../src/git/hunk.js';
 import { diffFile } from '../../src/git/hunks.js';
 import { colors, createColors, shouldColor } from '../../src/ui/color.js';
 import { renderHunk, visible } from '../../src/ui/render-hunk.js';
