@@ -1,6 +1,7 @@
 import type { FileChange, Hunk } from '../git/hunk.js';
 import type { UntrustedRepoConfig } from '../config/trust.js';
-import type { Locality, TurnStats } from '../model/types.js';
+import type { TurnStats } from '../model/types.js';
+import type { Locality } from '../task-model.js';
 import type { Ruling } from './approval-policy.js';
 import type { ActionRequest } from './tool.js';
 

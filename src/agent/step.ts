@@ -10,7 +10,7 @@ import type { TaskRecord } from '../git/task-store.js';
 import { decodeText, isBinary } from '../git/text.js';
 import { gitMessageText, type ModelUsage, stepCommitMessage } from '../git/trailers.js';
 import type { LanguageServers } from '../lsp/registry.js';
-import type { Locality } from '../model/types.js';
+import type { Locality } from '../task-model.js';
 import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, emptyDelta, openDiagnosticsView } from './diagnostics-view.js';
 import { type ApprovalPolicy, decide as decideAction } from './approval-policy.js';
 import type { AgentEvent, HunkDecision, TaskIO } from './events.js';

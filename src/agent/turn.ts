@@ -1,5 +1,6 @@
 import { splitThinking } from '../model/thinking.js';
-import { type ChatMessage, ModelError, type ModelEvent, type ModelProvider, type ThinkSetting, type ToolCall, type ToolDefinition } from '../model/types.js';
+import { type ChatMessage, ModelError, type ModelEvent, type ModelProvider, type ToolCall, type ToolDefinition } from '../model/types.js';
+import type { ThinkSetting } from '../task-model.js';
 import type { ToolSpec } from './call-forms/context.js';
 import type { ContextWindow } from './context-window.js';
 import { estimateTokens } from './token-estimate.js';

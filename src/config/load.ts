@@ -5,7 +5,7 @@ import type { PermissionRule } from '../permissions.js';
 import { userConfigDir } from './paths.js';
 import { contentHash, repositoryOf, splitRepoLayer, trustAnswer, type UntrustedRepoConfig } from './trust.js';
 import { type ConfigLayer, type LspEntry, type ProviderConfig, validateConfig } from './validate.js';
-import type { ThinkSetting } from '../model/types.js';
+import type { ThinkSetting } from '../task-model.js';
 
 export interface Config {
   model: string;

@@ -1,5 +1,5 @@
 import { CLASS_WIDE, DECISIONS, type Decision, isCommandClass, PERMISSION_CLASSES, type PermissionClass, type PermissionRule } from '../permissions.js';
-import type { ThinkSetting } from '../model/types.js';
+import type { ThinkSetting } from '../task-model.js';
 
 /**
  * The configuration's shape, checked by a pure function that reports every problem at once with

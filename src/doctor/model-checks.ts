@@ -3,7 +3,8 @@ import { AgentError } from '../errors.js';
 import { type CatalogSource, catalogSource, describeModel, listModels, missingKey, ollamaVersion } from '../model/catalog.js';
 import { formatModelName, type ModelName, parseModelName } from '../model/model-name.js';
 import { taskThink } from '../model/thinking.js';
-import { ModelError, type ThinkSetting } from '../model/types.js';
+import { ModelError } from '../model/types.js';
+import type { ThinkSetting } from '../task-model.js';
 import { type Check, fail, ok, warn } from './check.js';
 
 /** A small coder model with native tool calls, to suggest when the configured one has none. */

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Locality } from '../model/types.js';
+import type { Locality } from '../task-model.js';
 import { git, gitOut } from './exec.js';
 import type { Repo } from './repo.js';
 import { newTaskId, saveTask, type TaskRecord, taskDir } from './task-store.js';

@@ -12,10 +12,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Locality } from '../model/types.js';
+import type { Locality, ThinkSetting } from '../task-model.js';
 import { byCodeUnits } from '../order.js';
 import type { ModelUsage } from './trailers.js';
-import type { ThinkSetting } from '../model/types.js';
 
 /**
  * Task state that must outlive the process, kept in the repository's git directory

@@ -1,4 +1,4 @@
-import type { Locality } from '../model/types.js';
+import type { Locality } from '../task-model.js';
 
 /**
  * The audit trailers of task commits (SPEC section 3), written and read back. Values are kept to one

@@ -3,7 +3,8 @@ import { errorCode, isRecord } from './error-code.js';
 import { apiOf, type ProviderApi } from './index.js';
 import { localityOf, resolveOllamaHost } from './locality.js';
 import type { ModelEntry } from './ollama-http.js';
-import { type Locality, ModelError, type ModelErrorKind, type ModelInfo } from './types.js';
+import type { Locality } from '../task-model.js';
+import { ModelError, type ModelErrorKind, type ModelInfo } from './types.js';
 
 /**
  * What a provider's server has: its models with their size, context length and tool calling

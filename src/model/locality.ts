@@ -1,4 +1,4 @@
-import type { Locality } from './types.js';
+import type { Locality } from '../task-model.js';
 
 /**
  * Where a model lives: base URLs and whether they stay on this machine. Pure functions; nothing

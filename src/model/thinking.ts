@@ -1,4 +1,5 @@
-import type { ModelEvent, ThinkSetting } from './types.js';
+import type { ThinkSetting } from '../task-model.js';
+import type { ModelEvent } from './types.js';
 
 /**
  * Thinking written into the answer's text, for servers that leave it there (older Ollama, LM

@@ -3,7 +3,7 @@
  * nothing outside src/model/ knows which HTTP API is behind it.
  */
 
-export type Locality = 'local' | 'remote';
+import type { Locality, ThinkSetting } from '../task-model.js';
 
 export interface ToolCall {
   name: string;
@@ -48,9 +48,6 @@ export interface ChatRequest {
   think?: ThinkSetting;
   signal?: AbortSignal;
 }
-
-/** The `think` of the config: on, off, or a level for models that take levels (gpt-oss). */
-export type ThinkSetting = boolean | 'low' | 'medium' | 'high';
 
 export interface TurnStats {
   promptTokens: number;
