@@ -135,7 +135,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
     onNotice: (message) => view({ type: 'notice', message }),
   });
   session.worktree.ready
-    .then(async () => (await import('../lsp/prewarm.js')).prewarmLanguageServers(servers, task.worktree, session.config.lsp))
+    .then(async () => (await import('../agent/prewarm.js')).prewarmLanguageServers(servers, task.worktree, session.config.lsp))
     .catch(() => {}); // a server that cannot start says so when it is asked
 
   // Ctrl-C while the model generates stops it and asks for a steering instruction (with a

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../git/exec.js';
-import type { LanguageServers } from './registry.js';
-import { BUILTIN_SERVERS, type LspOverrides } from './servers.js';
+import type { LanguageServers } from '../lsp/registry.js';
+import { BUILTIN_SERVERS, type LspOverrides } from '../lsp/servers.js';
 
 /**
  * Starts, while the model reads its first prompt, the server of each language the repository is
