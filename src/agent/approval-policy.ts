@@ -1,6 +1,5 @@
 import { posix } from 'node:path';
 import { type Decision, type Permissions, patternCovers } from '../permissions.js';
-import type { ActionRequest } from './tool.js';
 
 /**
  * The one decision about a read, a run or an edit of the model, as a pure function of the request
@@ -11,6 +10,16 @@ import type { ActionRequest } from './tool.js';
  * Where no sandbox can run (and the user did not turn it off), nothing confines a command, so
  * every command is asked: no rule or --approve runs one unseen.
  */
+
+/** A read or a run the model asks for, as the policy (and the person) is asked about it. */
+export interface ActionRequest {
+  class: 'read' | 'run';
+  tool: string;
+  /** What is read or run, shown to the user: a path, a pattern, a command line. */
+  subject: string;
+  /** The path a read touches ('.' for everything), matched against the config's path patterns. */
+  path?: string;
+}
 
 /** An action allowed for the rest of the task: a class and a pattern of what it may touch. */
 export interface Allowance {

@@ -1,7 +1,8 @@
 import { type Allowance, type ApprovalPolicy, decide } from './approval-policy.js';
 import type { AgentEvent, TaskIO } from './events.js';
 import type { Permissions } from '../permissions.js';
-import type { ActionDecision, ActionRequest } from './tool.js';
+import type { ActionRequest } from './approval-policy.js';
+import type { ActionDecision } from './tool.js';
 
 export type { Allowance } from './approval-policy.js';
 

@@ -3,7 +3,7 @@ import type { UntrustedRepoConfig } from '../config/trust.js';
 import type { TurnStats } from '../model/types.js';
 import type { Locality } from '../task-model.js';
 import type { Ruling } from './approval-policy.js';
-import type { ActionRequest } from './tool.js';
+import type { ActionRequest } from './approval-policy.js';
 
 /**
  * What a running task reports. The terminal view, `--json` and the tests are subscribers; the loop

@@ -1,5 +1,6 @@
 import type { LanguageServers } from '../lsp/registry.js';
 import type { ParameterSchema } from '../model/types.js';
+import type { ActionRequest } from './approval-policy.js';
 import type { TaskSandbox } from './command-sandbox.js';
 import type { Permissions } from '../permissions.js';
 
@@ -20,15 +21,6 @@ export interface ToolResult {
   details?: string;
   /** Set by `finish`: the task is done. */
   finished?: boolean;
-}
-
-export interface ActionRequest {
-  class: 'read' | 'run';
-  tool: string;
-  /** What is read or run, shown to the user: a path, a pattern, a command line. */
-  subject: string;
-  /** The path a read touches ('.' for everything), matched against the config's path patterns. */
-  path?: string;
 }
 
 export type ActionDecision =

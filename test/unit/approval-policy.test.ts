@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ApprovalPolicy, commandPrefixPattern, decide, folderPattern } from '../../src/agent/approval-policy.js';
 import { Permissions } from '../../src/permissions.js';
-import type { ActionRequest } from '../../src/agent/tool.js';
+import type { ActionRequest } from '../../src/agent/approval-policy.js';
 import { validateConfig } from '../../src/config/validate.js';
 
 /** The one approval decision, as a table: each case a request, a policy, and the ruling. */

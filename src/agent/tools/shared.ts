@@ -1,7 +1,8 @@
 import { basename, join } from 'node:path';
 import { git } from '../../git/exec.js';
 import { realRelative, resolveInside } from '../paths.js';
-import type { ActionDecision, ActionRequest, ToolContext, ToolResult } from '../tool.js';
+import type { ActionRequest } from '../approval-policy.js';
+import type { ActionDecision, ToolContext, ToolResult } from '../tool.js';
 import { similarity } from './match-text.js';
 
 /** Helpers the tools share: error results, asking approval, confined paths, the repo's file list. */

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
 import { type PermissionRule, Permissions } from '../../../src/permissions.js';
 import { createTaskSandbox, type TaskSandbox } from '../../../src/agent/command-sandbox.js';
-import type { ActionDecision, ActionRequest, Proposal, ToolContext } from '../../../src/agent/tool.js';
+import type { ActionRequest } from '../../../src/agent/approval-policy.js';
+import type { ActionDecision, Proposal, ToolContext } from '../../../src/agent/tool.js';
 
 /**
  * Test fixtures for the tools: a real temporary git repository built from an object literal of
