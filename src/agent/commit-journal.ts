@@ -12,16 +12,15 @@ import {
   resetIndexToHead,
   type WrittenStep,
 } from '../git/step-objects.js';
-import { saveTask, type TaskRecord } from '../git/task-store.js';
 import type { AgentEvent } from './events.js';
-import { clearJournal, type StepJournal } from './step-journal.js';
+import type { StepJournal } from './step-journal.js';
+import type { TaskState } from './task-state.js';
 
 /** How many times a step is written again, when a `git gc` took objects of it, before the task stops. */
 const ATTEMPTS = 5;
 
 export interface JournalContext {
-  commonDir: string;
-  task: TaskRecord;
+  state: TaskState;
   emit: (event: AgentEvent) => void;
 }
 
@@ -34,26 +33,26 @@ export interface JournalContext {
  * task stops with a TaskFault; the journal stays, and `agent task --resume` commits the step.
  */
 export async function commitJournal(ctx: JournalContext, journal: StepJournal): Promise<string> {
-  const worktree = ctx.task.worktree;
+  const { commonDir, task } = ctx.state;
+  const worktree = task.worktree;
   const date = journal.date ?? gitDate(new Date());
   let written: WrittenStep | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       if (written) await rewriteStep(worktree, journal, date, written);
       else written = await commitOnce(ctx, journal, date);
-      await gcSettled(ctx.commonDir);
+      await gcSettled(commonDir);
       await requireStepObjects(worktree, written);
       break;
     } catch (error) {
       if (!isGcLoss(error)) throw error;
       if (attempt === ATTEMPTS) throw await stopped(ctx, journal, error);
-      await gcSettled(ctx.commonDir);
+      await gcSettled(commonDir);
       await sleep(10 + Math.random() * 40);
     }
   }
   await restoreFromHead(worktree, journal.restore);
-  ctx.task.steps = journal.step;
-  saveTask(ctx.commonDir, ctx.task);
+  ctx.state.stepCommitted(journal.step);
   ctx.emit({
     type: 'step_committed',
     step: journal.step,
@@ -75,7 +74,7 @@ const prepared = (worktree: string, journal: StepJournal, date: string): Promise
   });
 
 async function commitOnce(ctx: JournalContext, journal: StepJournal, date: string): Promise<WrittenStep> {
-  const worktree = ctx.task.worktree;
+  const worktree = ctx.state.task.worktree;
   const tip = await gitOut(['rev-parse', 'HEAD'], { cwd: worktree });
   if (tip === journal.parent) {
     const step = await prepared(worktree, journal, date);
@@ -96,7 +95,7 @@ async function commitOnce(ctx: JournalContext, journal: StepJournal, date: strin
   }
   const [parent = '', step = ''] = found.split('\0');
   if (parent !== journal.parent || step.trim() !== String(journal.step)) {
-    clearJournal(ctx.commonDir, ctx.task.id);
+    ctx.state.dropJournal();
     throw new Error(`the task branch ${journal.branch} moved while step ${journal.step} was being committed; the step was not made`);
   }
   const note = await addNote(worktree, tip, journal.note, { date });
@@ -117,11 +116,11 @@ async function rewriteStep(worktree: string, journal: StepJournal, date: string,
 }
 
 async function stopped(ctx: JournalContext, journal: StepJournal, error: unknown): Promise<TaskFault> {
-  await resetIndexToHead(ctx.task.worktree).catch(() => {});
+  await resetIndexToHead(ctx.state.task.worktree).catch(() => {});
   return new TaskFault(
-    `Step ${journal.step} of task ${ctx.task.id} could not be committed: objects git had just written for it were deleted, ${ATTEMPTS} times over (a git gc --prune=now or git prune while the task ran?).`,
+    `Step ${journal.step} of task ${ctx.state.task.id} could not be committed: objects git had just written for it were deleted, ${ATTEMPTS} times over (a git gc --prune=now or git prune while the task ran?).`,
     {
-      hint: `Nothing approved is lost: the step waits in the task's journal. Once no git gc runs, continue with agent task --resume ${ctx.task.id}; it commits the step first.`,
+      hint: `Nothing approved is lost: the step waits in the task's journal. Once no git gc runs, continue with agent task --resume ${ctx.state.task.id}; it commits the step first.`,
       cause: error,
     },
   );

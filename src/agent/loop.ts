@@ -1,35 +1,28 @@
-import { restoreFromHead } from '../git/commit-step.js';
-import { changedPaths } from '../git/read-files.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import { LspError } from '../lsp/types.js';
-import { saveTask, type TaskRecord } from '../git/task-store.js';
-import { addUsage } from '../git/trailers.js';
 import type { TaskWorktree } from '../git/worktree.js';
-import { AgentError, TaskFault } from '../errors.js';
-import { faultPoint } from '../fault.js';
-import type { ChatMessage, ModelProvider, ToolCall } from '../model/types.js';
-import { type Allowance, createActionGate } from './approvals.js';
+import { TaskFault } from '../errors.js';
+import type { ModelProvider, ToolCall } from '../model/types.js';
+import type { Allowance } from './approval-policy.js';
+import { createActionGate } from './approvals.js';
 import type { TaskSandbox } from './command-sandbox.js';
 import type { Permissions } from '../permissions.js';
-import type { Conversation } from './conversation.js';
 import { ContextWindow } from './context-window.js';
 import type { AgentEvent, InstructionQuestion, TaskEnd, TaskIO } from './events.js';
 import type { StepContext } from './step.js';
-import { clearJournal, readJournal } from './step-journal.js';
+import type { TaskState } from './task-state.js';
 import type { Tool, ToolContext, ToolResult } from './tool.js';
 import { toolDefinitions } from './tools/index.js';
-import { formatTranscript } from './transcript.js';
 import { type Generation, type PromptHistory, overflowError, runTurn, type TurnSetup } from './turn.js';
 import { validateArgs } from './validate-args.js';
 import { textProtocolRender } from './wire.js';
-import { worktreeChanges } from './worktree-changes.js';
+import { proposeWorktreeChanges } from './worktree-changes.js';
 import { byCodeUnits } from '../order.js';
 
 export interface RunTaskOptions {
-  commonDir: string;
-  task: TaskRecord;
+  /** The task, its conversation, and the one place both are saved. */
+  state: TaskState;
   provider: ModelProvider;
-  conversation: Conversation;
   tools: Tool[];
   /** The person at the terminal; undefined without one (what would ask is refused). */
   io: TaskIO | undefined;
@@ -62,20 +55,17 @@ export interface RunTaskOptions {
  * committed on the task branch as it happens, so the task can be resumed from any point.
  */
 export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
-  const { conversation, task, emit } = options;
-  const model = `${options.provider.provider}/${options.provider.model}`;
+  const { state, emit } = options;
+  const { conversation, task } = state;
   const allowances: Allowance[] = [...(task.allowances ?? [])];
   const stepContext: StepContext = {
-    commonDir: options.commonDir,
-    task,
-    model,
+    state,
+    model: `${options.provider.provider}/${options.provider.model}`,
     locality: options.provider.locality,
     io: options.io,
     approveEdits: options.approved.has('edit'),
     permissions: options.permissions,
     emit,
-    transcript: () => formatTranscript(conversation.messages.slice(task.noteFrom ?? 0)),
-    usage: () => task.usage,
     servers: options.servers,
   };
   const toolContext = (explanation: string): ToolContext => ({
@@ -92,43 +82,24 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       allowances,
       io: options.io,
       emit,
-      remember: (allowance) => {
-        task.allowances = [...(task.allowances ?? []), allowance];
-        saveTask(options.commonDir, task);
-      },
+      remember: (allowance) => state.allow(allowance),
       confinement: () => options.sandbox.confinement(),
     }),
     // Loaded at the first edit (with the diff library): the first request does not wait for it.
     propose: async (proposal) => (await import('./step.js')).proposeStep(stepContext, proposal, explanation),
     commandStarting: () => {
-      task.commandStarted = true;
-      saveTask(options.commonDir, task);
+      state.commandStarting();
       emit({ type: 'command_start' });
     },
     commandOutput: (text) => emit({ type: 'command_output', text }),
   });
-  const record = (message: ChatMessage): void => {
-    conversation.append(message);
-    if (message.role === 'tool' && task.commandStarted) {
-      delete task.commandStarted;
-      saveTask(options.commonDir, task);
-    }
-    if (readJournal(options.commonDir, task.id)) {
-      faultPoint('step:recorded');
-      clearJournal(options.commonDir, task.id);
-      task.noteFrom = conversation.messages.length;
-      task.usage = undefined;
-      saveTask(options.commonDir, task);
-    }
-  };
+  const record = state.record.bind(state);
   let setup = turnSetup(options);
   const calls: CallRunner = { options, record, window: () => setup.window, repeats: new RepeatWatch() };
 
   if (options.resumed) {
-    await repairWorktree(options);
-    await finishInterruptedStep(options, stepContext, record);
-    const leftover = await reviewLeftoverChanges(options, toolContext(''));
-    answerInterruptedCommand(options, leftover, record);
+    const canReview = options.io !== undefined || options.approved.has('edit');
+    await (await import('./resume.js')).settleInterrupted({ ...stepContext, canReview, tools: options.tools, toolContext: toolContext('') });
   }
   const pending = conversation.pendingCalls();
   let outcome = await runCalls(calls, pending.calls, toolContext(pending.explanation));
@@ -163,10 +134,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       return 'max_steps';
     }
     const answer = await runTurn(setup, conversation.messages, turn, history);
-    if (setup.window.shortened.size !== (task.shortened?.length ?? 0)) {
-      task.shortened = [...setup.window.shortened].sort((a, b) => a - b);
-      saveTask(options.commonDir, task);
-    }
+    state.shortened(setup.window.shortened);
     if (answer.kind === 'overflow') {
       const error = overflowError(answer.tokens, answer.budget, options.numCtx);
       emit({ type: 'error', message: error.message, hint: error.hint });
@@ -175,8 +143,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     if (answer.kind === 'error') {
       if (answer.error.kind === 'aborted') return 'interrupted';
       if (answer.error.kind === 'tools_unsupported' && task.toolProtocol !== 'text') {
-        task.toolProtocol = 'text';
-        saveTask(options.commonDir, task);
+        state.useTextProtocol();
         setup = turnSetup(options);
         emit({ type: 'notice', message: TEXT_PROTOCOL_NOTICE(options.provider.model) });
         turn--;
@@ -227,27 +194,28 @@ const ask = (options: RunTaskOptions, question: InstructionQuestion): Promise<st
   options.io ? options.io.askInstruction(question) : Promise.resolve('');
 
 function turnSetup(options: RunTaskOptions): TurnSetup {
+  const { task } = options.state;
   const definitions = toolDefinitions(options.tools);
-  const text = options.task.toolProtocol === 'text';
+  const text = task.toolProtocol === 'text';
   return {
     provider: options.provider,
     numCtx: options.numCtx,
     window: new ContextWindow({
       numCtx: options.numCtx,
       tools: text ? [] : definitions,
-      shortened: options.task.shortened,
+      shortened: task.shortened,
       render: text ? textProtocolRender(definitions) : undefined,
     }),
     tools: text ? [] : definitions,
     toolSpecs: definitions,
-    think: options.task.think,
+    think: task.think,
     signal: options.signal,
     onRequestSent: () => void options.worktree.start(),
     generation: options.generation,
     emit: (event) => {
       if (event.type === 'turn_end') {
         const { promptTokens, evalTokens } = event.stats;
-        options.task.usage = addUsage(options.task.usage, { promptTokens, generatedTokens: evalTokens, ms: event.ms });
+        options.state.countUsage({ promptTokens, generatedTokens: evalTokens, ms: event.ms });
       }
       options.emit(event);
     },
@@ -259,7 +227,7 @@ type CallsOutcome = 'continue' | 'finished' | 'repeating';
 
 interface CallRunner {
   options: RunTaskOptions;
-  record: (message: ChatMessage) => void;
+  record: TaskState['record'];
   window: () => ContextWindow;
   repeats: RepeatWatch;
 }
@@ -343,97 +311,4 @@ async function runCall(options: RunTaskOptions, call: ToolCall, ctx: ToolContext
   }
   emit({ type: 'tool_result', tool: tool.name, content: result.content, isError: result.isError ?? false, details: result.details });
   return result;
-}
-
-/** A command may have changed files: those changes go through hunk approval like any edit. */
-async function proposeWorktreeChanges(
-  ctx: ToolContext,
-  action: string,
-  known?: string[],
-): Promise<string | undefined> {
-  const paths = known ?? (await changedPaths(ctx.root));
-  if (paths.length === 0) return undefined;
-  const { files, binary } = worktreeChanges(ctx.root, paths);
-  const outcome = files.length ? await ctx.propose({ action, files }) : undefined;
-  await restoreFromHead(ctx.root, binary);
-  const notes = binary.map((path) => `${path} was changed by the command but is binary: the change was reverted.`);
-  return [`The command changed files in the worktree.`, outcome?.content, ...notes].filter(Boolean).join('\n');
-}
-
-/**
- * Changes in the worktree that no step holds (a command killed before its changes were reviewed,
- * or edits made there by hand) are reviewed as hunks before the task goes on. Without a terminal
- * they are left alone and the task does not start: nothing is thrown away unasked.
- */
-async function reviewLeftoverChanges(options: RunTaskOptions, ctx: ToolContext): Promise<string | undefined> {
-  const paths = await changedPaths(options.task.worktree);
-  if (paths.length === 0) return undefined;
-  if (!options.io && !options.approved.has('edit')) {
-    throw new AgentError(`The task's worktree has changes that are not on its branch: ${paths.join(', ')}.`, {
-      hint: `Review them in a terminal (agent task --resume ${options.task.id}), or commit or discard them in ${options.task.worktree}.`,
-    });
-  }
-  options.emit({ type: 'notice', message: `The worktree has changes no step holds (${paths.join(', ')}): review them.` });
-  const outcome = await proposeWorktreeChanges(ctx, 'review changes found in the worktree', paths);
-  if (outcome) options.emit({ type: 'notice', message: outcome });
-  return outcome;
-}
-
-/**
- * A command the task stopped at (while asking, while it ran, or before its changes were reviewed)
- * is not run again on resume: it may have done its work, and a second run could do it twice. The
- * model is told what it left in the worktree and may call it again.
- */
-function answerInterruptedCommand(
-  options: RunTaskOptions,
-  leftover: string | undefined,
-  record: (message: ChatMessage) => void,
-): void {
-  const [first] = options.conversation.pendingCalls().calls;
-  if (!first || options.tools.find((tool) => tool.name === first.name)?.actionClass !== 'run') return;
-  // Stopped at the question (Ctrl-C), before the command started: it is asked again.
-  if (!options.task.commandStarted) return;
-  const content = `Not run again: the task was stopped before this command's result was kept (it may or may not have run), so its output is lost. ${leftover ?? 'The worktree held no change of it.'} Call it again if you still need it.`;
-  options.emit({ type: 'tool_result', tool: first.name, content, isError: true });
-  record({ role: 'tool', toolName: first.name, content });
-}
-
-/**
- * Before anything else on resume: a worktree index that names objects git no longer has (a
- * `git gc --prune=now` took them during a step) is set back to the branch tip, so that the step
- * can be committed again and the user's own `git gc` works; temporary notes refs of killed
- * processes go.
- */
-async function repairWorktree(options: RunTaskOptions): Promise<void> {
-  const { task } = options;
-  const { repairIndex, isGcLoss } = await import('../git/step-objects.js');
-  try {
-    const lost = await repairIndex(task.worktree);
-    if (lost.length > 0) {
-      const named = lost.length > 3 ? `${lost.slice(0, 3).join(', ')} and ${lost.length - 3} more` : lost.join(', ');
-      options.emit({
-        type: 'notice',
-        message: `The worktree's index named objects git no longer has (${named}; a git gc while the task ran?): it is set back to ${task.branch}.`,
-      });
-    }
-  } catch (error) {
-    // The branch tip itself lost: the interrupted step, made again from its journal, is that commit.
-    if (!isGcLoss(error)) throw error;
-  }
-  await (await import('../git/notes.js')).pruneNoteTemps(task.worktree);
-}
-
-/** A step journaled before a kill is committed (or found committed) and its result recorded. */
-async function finishInterruptedStep(
-  options: RunTaskOptions,
-  stepContext: StepContext,
-  record: (message: ChatMessage) => void,
-): Promise<void> {
-  const journal = readJournal(options.commonDir, options.task.id);
-  if (!journal) return;
-  await (await import('./commit-journal.js')).commitJournal(stepContext, journal);
-  options.emit({ type: 'notice', message: `Step ${journal.step} was approved before the task stopped; it is committed.` });
-  const pending = options.conversation.pendingCalls();
-  if (pending.calls.length > 0) record({ role: 'tool', toolName: pending.calls[0]?.name ?? 'tool', content: journal.outcome });
-  else clearJournal(options.commonDir, options.task.id);
 }

@@ -6,9 +6,8 @@ import { applyHunks, diffFile } from '../git/hunks.js';
 import { ignoredBy, isLfsPointer, pathShapes, shapeRefusal } from '../git/path-shapes.js';
 import { readFilesAt } from '../git/read-files.js';
 import { gitDate } from '../git/notes.js';
-import type { TaskRecord } from '../git/task-store.js';
 import { decodeText, isBinary } from '../git/text.js';
-import { gitMessageText, type ModelUsage, stepCommitMessage } from '../git/trailers.js';
+import { gitMessageText, stepCommitMessage } from '../git/trailers.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import type { Locality } from '../task-model.js';
 import { type DiagnosticsDelta, type DiagnosticsView, describeDelta, emptyDelta, openDiagnosticsView } from './diagnostics-view.js';
@@ -17,8 +16,9 @@ import type { AgentEvent, HunkDecision, TaskIO } from './events.js';
 import { type HunkContext, hunkContexts } from './hunk-context.js';
 import type { Permissions } from '../permissions.js';
 import { commitJournal } from './commit-journal.js';
-import { type StepJournal, writeJournal } from './step-journal.js';
+import type { StepJournal } from './step-journal.js';
 import { describeOutcome, nothingApplied, type Refusal } from './step-outcome.js';
+import type { TaskState } from './task-state.js';
 import type { Proposal, ProposalOutcome } from './tool.js';
 
 /**
@@ -28,8 +28,8 @@ import type { Proposal, ProposalOutcome } from './tool.js';
  */
 
 export interface StepContext {
-  commonDir: string;
-  task: TaskRecord;
+  /** The task, whose state saves the step's journal and its end. */
+  state: TaskState;
   model: string;
   locality: Locality;
   io: TaskIO | undefined;
@@ -38,17 +38,14 @@ export interface StepContext {
   /** The config's edit rules: per file, staged without asking, asked, or refused unasked. */
   permissions: Permissions;
   emit: (event: AgentEvent) => void;
-  /** The conversation since the last step, as text for the step's git note. */
-  transcript: () => string;
-  /** What the model used since the last step, for the step's Agent-Usage trailer. */
-  usage: () => ModelUsage | undefined;
   /** The task's language servers: each proposal's diagnostics are shown before it is approved. */
   servers?: LanguageServers;
 }
 
 
 export async function proposeStep(ctx: StepContext, proposal: Proposal, explanation: string): Promise<ProposalOutcome> {
-  const worktree = ctx.task.worktree;
+  const { task } = ctx.state;
+  const worktree = task.worktree;
   const { changes, remarks, parent, kept, ignored } = await readProposal(worktree, proposal);
   // What hunkwise keeps as it is (a link, a submodule) was never written: nothing to restore there.
   const paths = proposal.files.map((file) => file.path).filter((path) => !kept.has(path));
@@ -92,7 +89,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
       ? proposed
       : await view.compare(new Map(changes.map((c) => [c.path, committedContent(c, approvedFiles)])));
 
-  const step = ctx.task.steps + 1;
+  const step = task.steps + 1;
   const unasked = !ctx.io && !ctx.approveEdits;
   // A proposal refused whole is recorded too, as a step that changes nothing: the log is the whole audit.
   const outcome =
@@ -104,24 +101,24 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
   const { maskSecrets } = await import('../secrets/index.js');
   const journal: StepJournal = {
     step,
-    branch: ctx.task.branch,
+    branch: task.branch,
     parent,
     files: approvedFiles,
     message: await maskSecrets(stepCommitMessage(
       {
-        task: ctx.task.id,
+        task: task.id,
         step,
         model: ctx.model,
         locality: ctx.locality,
         action: proposal.action,
         approved: approvedCount,
         refused: refusedCount,
-        usage: ctx.usage(),
+        usage: ctx.state.usage(),
         refusals: refusals.map((refusal) => refusalTrailer(refusal, unasked)),
       },
       explanation,
     )),
-    note: await maskSecrets(gitMessageText(`${ctx.transcript()}\n[step ${step} result]\n${outcome}\n`)),
+    note: await maskSecrets(gitMessageText(`${ctx.state.transcript()}\n[step ${step} result]\n${outcome}\n`)),
     date: gitDate(new Date()),
     outcome,
     action: proposal.action,
@@ -129,7 +126,7 @@ export async function proposeStep(ctx: StepContext, proposal: Proposal, explanat
     refused: refusedCount,
     restore,
   };
-  writeJournal(ctx.commonDir, ctx.task.id, journal);
+  ctx.state.beginStep(journal);
   faultPoint('step:journaled');
   const commit = await commitJournal(ctx, journal);
   return { content: outcome, ...(approvedFiles.length > 0 ? { commit } : {}) };
@@ -211,7 +208,7 @@ async function diagnosticsView(ctx: StepContext, changes: FileChange[]): Promise
   if (!ctx.servers) return none;
   try {
     // Diagnostics of files the read rules withhold reach neither the hunk view nor the model: only a count.
-    const view = await openDiagnosticsView(ctx.servers, ctx.task.worktree, changes.map((c) => c.path), ctx.permissions);
+    const view = await openDiagnosticsView(ctx.servers, ctx.state.task.worktree, changes.map((c) => c.path), ctx.permissions);
     if (!view) return none;
     return {
       compare: (contents) =>

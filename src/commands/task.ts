@@ -4,12 +4,12 @@ import { Generation } from '../agent/turn.js';
 import { Permissions } from '../permissions.js';
 import { createTaskSandbox, type TaskSandbox, unavailableNotice } from '../agent/command-sandbox.js';
 import { openSession, type Session } from '../agent/session.js';
+import { TaskState } from '../agent/task-state.js';
 import { userConfigDir, userStateDir } from '../config/paths.js';
 import { findBwrap } from '../sandbox/support.js';
 import { taskEnvironment } from '../secrets/task-env.js';
 import { tools } from '../agent/tools/index.js';
 import { AgentError, isDiskFull } from '../errors.js';
-import { saveTask } from '../git/task-store.js';
 import { worktreeExists } from '../git/worktree.js';
 import { createColors } from '../ui/color.js';
 import { createCommandLog } from '../ui/command-log.js';
@@ -148,6 +148,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
   };
   process.on('SIGINT', onInterrupt);
   const stop = createTaskStop(task);
+  const state = new TaskState(repo.commonDir, task, session.conversation);
 
   view({
     type: 'task_start',
@@ -169,10 +170,8 @@ export async function taskCommand(instruction: string | undefined, options: Task
   let stoppedBy: AgentError | undefined;
   try {
     end = await runTask({
-      commonDir: repo.commonDir,
-      task,
+      state,
       provider,
-      conversation: session.conversation,
       tools: stop.guard(tools),
       io,
       approved,
@@ -211,9 +210,8 @@ export async function taskCommand(instruction: string | undefined, options: Task
     await servers.shutdownAll();
     session.unlock();
   }
-  if (end === 'finished') task.status = 'ready';
   try {
-    saveTask(repo.commonDir, task);
+    state.close(end === 'finished' ? 'ready' : undefined);
   } catch (error) {
     if (!isDiskFull(error)) throw error;
     // Said once: a task the disk stopped fails to save its state too.

@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentEvent, HunkDecision, TaskIO } from '../../src/agent/events.js';
 import { Permissions } from '../../src/permissions.js';
+import { Conversation } from '../../src/agent/conversation.js';
 import { proposeStep, type StepContext } from '../../src/agent/step.js';
+import { TaskState } from '../../src/agent/task-state.js';
 import type { Proposal } from '../../src/agent/tool.js';
 import { gitProcessCount } from '../../src/git/exec.js';
 import { openRepo } from '../../src/git/repo.js';
 import { createTask } from '../../src/git/task-branch.js';
+import type { TaskRecord } from '../../src/git/task-store.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 
 let repo: TestRepo;
@@ -38,7 +41,7 @@ function lines(count: number, mark: string): string {
 }
 
 /** A step context over a fresh task, whose reviewer answers every hunk with `answer`. */
-async function context(answer: (decision: HunkDecision, index: number) => HunkDecision): Promise<StepContext & { events: AgentEvent[] }> {
+async function context(answer: (decision: HunkDecision, index: number) => HunkDecision): Promise<StepContext & { task: TaskRecord; events: AgentEvent[] }> {
   const r = await openRepo(repo.root);
   const commit = repo.git('rev-parse', 'HEAD').trim();
   const task = await createTask({
@@ -58,7 +61,7 @@ async function context(answer: (decision: HunkDecision, index: number) => HunkDe
     trustRepoConfig: async () => false,
   };
   return {
-    commonDir: r.commonDir,
+    state: new TaskState(r.commonDir, task, Conversation.inMemory([{ role: 'user', content: 'test staging' }])),
     task,
     model: 'ollama/m',
     locality: 'local',
@@ -66,8 +69,6 @@ async function context(answer: (decision: HunkDecision, index: number) => HunkDe
     approveEdits: false,
     permissions: new Permissions([]),
     emit: (event) => events.push(event),
-    transcript: () => '[user]\ntest staging',
-    usage: () => undefined,
     events,
   };
 }

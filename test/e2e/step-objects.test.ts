@@ -3,6 +3,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { commitJournal } from '../../src/agent/commit-journal.js';
+import { Conversation } from '../../src/agent/conversation.js';
+import { TaskState } from '../../src/agent/task-state.js';
 import type { AgentEvent } from '../../src/agent/events.js';
 import { readJournal, type StepJournal, writeJournal } from '../../src/agent/step-journal.js';
 import { TaskFault } from '../../src/errors.js';
@@ -119,7 +121,7 @@ describe('a step whose objects a gc takes', () => {
         prune(/100644 ([0-9a-f]+)\tnew\.txt/.exec(options.input ?? '')?.[1] ?? '');
       }
     };
-    const commit = await commitJournal({ commonDir, task, emit: (event) => events.push(event) }, journal);
+    const commit = await commitJournal({ state: new TaskState(commonDir, task, Conversation.inMemory()), emit: (event) => events.push(event) }, journal);
     expect(taken).toBe(1);
     expect(spy.calls.filter((args) => args.includes('hash-object'))).toHaveLength(2);
     expect(repo.git('rev-parse', task.branch).trim()).toBe(commit);
@@ -143,7 +145,7 @@ describe('a step whose objects a gc takes', () => {
         prune(notesCommit);
       }
     };
-    const commit = await commitJournal({ commonDir, task, emit: () => {} }, journal);
+    const commit = await commitJournal({ state: new TaskState(commonDir, task, Conversation.inMemory()), emit: () => {} }, journal);
     expect(commit).toBe(stepCommit);
     expect(repo.git('rev-parse', task.branch).trim()).toBe(stepCommit);
     expect(repo.git('rev-parse', 'refs/notes/hunkwise').trim()).toBe(notesCommit);
@@ -162,7 +164,7 @@ describe('a step whose objects a gc takes', () => {
         prune(/100644 ([0-9a-f]+)\tnew\.txt/.exec(options.input ?? '')?.[1] ?? '');
       }
     };
-    const stopped = await commitJournal({ commonDir, task, emit: () => {} }, journal).catch((error: unknown) => error);
+    const stopped = await commitJournal({ state: new TaskState(commonDir, task, Conversation.inMemory()), emit: () => {} }, journal).catch((error: unknown) => error);
     expect(stopped).toBeInstanceOf(TaskFault);
     expect((stopped as TaskFault).message).toMatch(/could not be committed: objects git had just written for it were deleted, 5 times/);
     expect((stopped as TaskFault).hint).toContain(`agent task --resume ${task.id}`);
@@ -172,7 +174,7 @@ describe('a step whose objects a gc takes', () => {
     gc(); // the user's gc works
 
     spy.after = undefined;
-    const commit = await commitJournal({ commonDir, task, emit: () => {} }, journal);
+    const commit = await commitJournal({ state: new TaskState(commonDir, task, Conversation.inMemory()), emit: () => {} }, journal);
     expect(repo.git('show', `${commit}:new.txt`)).toBe(journal.files[1]?.content);
     expect(repo.git('notes', '--ref=hunkwise', 'show', commit)).toContain('Step 1 committed');
     expect(fsckProblems()).toEqual([]);
