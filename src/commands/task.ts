@@ -3,7 +3,7 @@ import { runTask } from '../agent/loop.js';
 import { Generation } from '../agent/turn.js';
 import { Permissions } from '../permissions.js';
 import { createTaskSandbox, type TaskSandbox, unavailableNotice } from '../agent/command-sandbox.js';
-import { openSession, type Session } from '../agent/session.js';
+import { openSession, type Session } from '../app/session.js';
 import { TaskState } from '../agent/task-state.js';
 import { userConfigDir, userStateDir } from '../config/paths.js';
 import { findBwrap } from '../sandbox/support.js';

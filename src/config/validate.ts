@@ -1,4 +1,5 @@
 import { CLASS_WIDE, DECISIONS, type Decision, isCommandClass, PERMISSION_CLASSES, type PermissionClass, type PermissionRule } from '../permissions.js';
+import { apiChoices, isProviderApi, type ProviderApi } from '../model/apis.js';
 import type { ThinkSetting } from '../task-model.js';
 
 /**
@@ -8,8 +9,7 @@ import type { ThinkSetting } from '../task-model.js';
 
 export interface ProviderConfig {
   baseUrl?: string;
-  /** `ollama` (Ollama's native API) or `openai` (OpenAI-compatible chat completions). */
-  api?: 'ollama' | 'openai';
+  api?: ProviderApi;
   /** The environment variable that holds the API key (never the key itself). */
   apiKeyEnv?: string;
   /**
@@ -127,8 +127,8 @@ function validateProvider(
     else problem(`${key}.baseUrl`, 'must be an http:// or https:// URL');
   }
   if (value.api !== undefined) {
-    if (value.api === 'ollama' || value.api === 'openai') provider.api = value.api;
-    else problem(`${key}.api`, 'must be "ollama" or "openai" (any OpenAI-compatible server)');
+    if (isProviderApi(value.api)) provider.api = value.api;
+    else problem(`${key}.api`, `must be ${apiChoices()}`);
   }
   if (value.apiKeyEnv !== undefined) {
     if (typeof value.apiKeyEnv === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value.apiKeyEnv)) provider.apiKeyEnv = value.apiKeyEnv;

@@ -1,6 +1,7 @@
 import { usageError } from '../errors.js';
 import { errorCode, isRecord } from './error-code.js';
-import { apiOf, type ProviderApi } from './index.js';
+import type { ProviderApi } from './apis.js';
+import { apiOf } from './index.js';
 import { localityOf, resolveOllamaHost } from './locality.js';
 import type { ModelEntry } from './ollama-http.js';
 import type { Locality } from '../task-model.js';

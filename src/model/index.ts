@@ -1,4 +1,4 @@
-import { usageError } from '../errors.js';
+import { createForApi, type ProviderApi } from './apis.js';
 import { addKeyEnvs, processMasker } from '../secrets/index.js';
 import { maskedProvider } from './masked.js';
 import type { ModelProvider } from './types.js';
@@ -29,11 +29,6 @@ export interface ProviderSpec {
   declaredLocal?: boolean;
 }
 
-export type ProviderApi = 'ollama' | 'openai';
-
-/** The APIs createProvider speaks, in the order its usage error lists them. */
-export const KNOWN_APIS: readonly ProviderApi[] = ['ollama', 'openai'];
-
 /** A provider named `ollama` speaks Ollama's API; any other an OpenAI-compatible one unless told. */
 export const apiOf = (spec: Pick<ProviderSpec, 'provider' | 'api'>): ProviderApi =>
   spec.api ?? (spec.provider === 'ollama' ? 'ollama' : 'openai');
@@ -45,35 +40,11 @@ export const apiOf = (spec: Pick<ProviderSpec, 'provider' | 'api'>): ProviderApi
  */
 export async function createProvider(spec: ProviderSpec): Promise<ModelProvider> {
   addKeyEnvs([spec.apiKeyEnv]);
-  const created = await createForApi(spec);
+  const created = await createForApi(apiOf(spec), spec);
   const provider: ModelProvider = spec.declaredLocal ? { ...created, locality: 'local' } : created;
   if (provider.locality === 'local') return provider;
   // Everything sent off the machine is masked (SPEC section 5). The masking code starts loading
   // now, while the task is being set up; the mask itself is taken at the first request.
   processMasker().catch(() => {});
   return maskedProvider(provider, processMasker);
-}
-
-async function createForApi(spec: ProviderSpec): Promise<ModelProvider> {
-  switch (apiOf(spec)) {
-    case 'ollama': {
-      const { createOllamaProvider } = await import('./ollama.js');
-      return createOllamaProvider({ host: spec.baseUrl, model: spec.model });
-    }
-    case 'openai': {
-      const { createOpenAIProvider } = await import('./openai.js');
-      return createOpenAIProvider({
-        baseUrl: spec.baseUrl,
-        model: spec.model,
-        provider: spec.provider,
-        apiKey: spec.apiKey,
-        apiKeyEnv: spec.apiKeyEnv,
-      });
-    }
-    default:
-      throw usageError(
-        `the provider "${spec.provider}" speaks an API hunkwise does not know (known: ${KNOWN_APIS.join(', ')})`,
-        `Set "api" of providers.${spec.provider} in your config to "openai" or "ollama".`,
-      );
-  }
 }

@@ -30,7 +30,7 @@ describe('configuration', () => {
     );
     expect(layer.providers?.lmstudio).toEqual({ baseUrl: 'http://127.0.0.1:1234/v1' });
     expect(problems).toEqual([
-      'cfg.json: providers.cloud.api: must be "ollama" or "openai" (any OpenAI-compatible server)',
+      'cfg.json: providers.cloud.api: must be "ollama" (Ollama\'s native API) or "openai" (any OpenAI-compatible server)',
       'cfg.json: providers.cloud.apiKeyEnv: must be the name of an environment variable, e.g. "OPENAI_API_KEY" (never the key itself)',
     ]);
   });

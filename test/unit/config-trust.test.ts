@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openSession } from '../../src/agent/session.js';
+import { openSession } from '../../src/app/session.js';
 import { loadConfig } from '../../src/config/load.js';
 import { contentHash, recordTrust, repositoryOf, trustFile, type UntrustedRepoConfig } from '../../src/config/trust.js';
 import { startFakeOllama } from '../fake-ollama/server.js';

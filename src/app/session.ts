@@ -12,12 +12,13 @@ import { lockTask } from '../git/task-lock.js';
 import { loadTask, saveTask, type TaskRecord } from '../git/task-store.js';
 import { recordTrust, type UntrustedRepoConfig } from '../config/trust.js';
 import { type TaskWorktree, worktreeExists } from '../git/worktree.js';
+import { catalogSource, missingKey } from '../model/catalog.js';
 import { createProvider } from '../model/index.js';
 import { parseModelName } from '../model/model-name.js';
 import { ModelError, type ModelInfo, type ModelProvider } from '../model/types.js';
-import { Conversation } from './conversation.js';
+import { Conversation } from '../agent/conversation.js';
 import { taskThink } from '../model/thinking.js';
-import { SYSTEM_PROMPT } from './prompt.js';
+import { SYSTEM_PROMPT } from '../agent/prompt.js';
 
 /** Everything a task run needs, set up and checked before the first model request. */
 export interface Session {
@@ -285,26 +286,20 @@ async function startingPoint(repo: Repo, base: string | undefined): Promise<{ re
 /** The provider of the configured model; a remote one only when named on the command line. */
 async function connect(config: Config, namedOnCommandLine: boolean): Promise<ModelProvider> {
   const { provider, model } = parseModelName(config.model);
-  const settings = config.providers[provider];
-  if (!settings?.baseUrl) {
-    throw new AgentError(`No provider named "${provider}" is configured (known: ${Object.keys(config.providers).join(', ')}).`, {
-      hint: `Add it to your config: { "providers": { "${provider}": { "baseUrl": "http://127.0.0.1:1234/v1" } } }`,
-      kind: 'usage',
-    });
-  }
-  const apiKey = settings.apiKeyEnv ? process.env[settings.apiKeyEnv] : undefined;
+  const source = catalogSource(provider, config.providers);
+  const baseUrl = config.providers[provider]?.baseUrl ?? source.baseUrl;
   const created = await createProvider({
     provider,
     model,
-    baseUrl: settings.baseUrl,
-    api: settings.api,
-    apiKey,
-    apiKeyEnv: settings.apiKeyEnv,
-    declaredLocal: settings.local === true,
+    baseUrl,
+    api: source.api,
+    apiKey: source.apiKey,
+    apiKeyEnv: source.apiKeyEnv,
+    declaredLocal: config.providers[provider]?.local === true,
   });
   if (created.locality === 'remote' && !namedOnCommandLine) {
     throw new AgentError(
-      `The model ${config.model} is served from ${settings.baseUrl}, which is not this machine, and it was not named for this task.`,
+      `The model ${config.model} is served from ${baseUrl}, which is not this machine, and it was not named for this task.`,
       {
         hint:
           `hunkwise sends code off the machine only when you ask for one task: agent task --model ${config.model} "..."\n` +
@@ -313,9 +308,10 @@ async function connect(config: Config, namedOnCommandLine: boolean): Promise<Mod
       },
     );
   }
-  if (created.locality === 'remote' && settings.apiKeyEnv && !apiKey) {
-    throw new AgentError(`${provider} needs an API key, and ${settings.apiKeyEnv} is not set.`, {
-      hint: `export ${settings.apiKeyEnv}=... (the key of ${settings.baseUrl}), then run the task again.`,
+  const missing = created.locality === 'remote' ? missingKey(source) : undefined;
+  if (missing) {
+    throw new AgentError(`${provider} needs an API key, and ${missing} is not set.`, {
+      hint: `export ${missing}=... (the key of ${baseUrl}), then run the task again.`,
       kind: 'usage',
     });
   }
