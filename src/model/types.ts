@@ -30,7 +30,7 @@ export interface ParameterSchema {
   type: 'object';
   properties: Record<string, { type: 'string' | 'integer' | 'boolean'; description?: string }>;
   /** Left out when every argument is optional. */
-  required?: string[];
+  required?: readonly string[];
 }
 
 export interface ToolDefinition {

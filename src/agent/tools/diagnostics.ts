@@ -3,11 +3,9 @@ import { git } from '../../git/exec.js';
 import { formatDiagnostic } from '../../lsp/diagnostics-format.js';
 import type { Diagnostic } from '../../lsp/types.js';
 import { languageOf } from '../../lsp/servers.js';
-import type { Tool } from '../tool.js';
 import { fail } from './shared.js';
 import { leaveOut, symbolTool } from './symbol-shared.js';
-
-export type DiagnosticsArgs = { path?: string };
+import { defineTool } from './define.js';
 
 const MAX_FILES = 30;
 
@@ -16,7 +14,7 @@ const MAX_FILES = 30;
  * has changed. A server that did not answer in time is reported as such, never as "no errors".
  * Diagnostics of files the read rules withhold are counted, never shown.
  */
-export const diagnosticsTool: Tool<DiagnosticsArgs> = {
+export const diagnosticsTool = defineTool({
   name: 'diagnostics',
   description: "Errors and warnings of a file (default: the files changed).",
   parameters: {
@@ -24,9 +22,9 @@ export const diagnosticsTool: Tool<DiagnosticsArgs> = {
     properties: { path: { type: 'string', description: 'file to check' } },
   },
   actionClass: 'read',
-  describe: (args) => `diagnostics${args.path ? ` ${args.path}` : ''}`,
-  async run(args, ctx) {
-    const ready = await symbolTool(ctx, 'diagnostics', '(the changed files)', args.path);
+  subject: (args) => args.path ?? '',
+  async run(args, ctx, use) {
+    const ready = await symbolTool(ctx, use, '(the changed files)', args.path);
     if ('content' in ready) return ready;
     const files = ready.path ? [ready.path] : await changedSinceTaskStart(ctx.root, ctx.base);
     const checked = files.filter((file) => languageOf(file)).slice(0, MAX_FILES);
@@ -54,7 +52,7 @@ export const diagnosticsTool: Tool<DiagnosticsArgs> = {
     const head = `${errors} error${errors === 1 ? '' : 's'}, ${kept.length - errors} other in ${checked.length} file${checked.length === 1 ? '' : 's'}.`;
     return { content: [head, ...kept.map(formatDiagnostic), note, ...problems].filter(Boolean).join('\n') };
   },
-};
+});
 
 /** Files added or changed since the task started (its commits and its worktree). */
 async function changedSinceTaskStart(root: string, base: string): Promise<string[]> {

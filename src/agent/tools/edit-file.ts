@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { Tool, ToolResult } from '../tool.js';
+import type { ToolResult } from '../tool.js';
 import { decodeText, isBinary } from '../../git/text.js';
 import { replaceOnce, stripLineNumbers } from './match-text.js';
 import { confineEdit, fail, isResult, numberLines } from './shared.js';
+import { defineTool } from './define.js';
 
 /**
  * edit_file: replaces exactly one occurrence of old_text (exact, else tolerant of whitespace and
@@ -10,9 +11,7 @@ import { confineEdit, fail, isResult, numberLines } from './shared.js';
  * the loop shows the hunks and commits. Never asks a read approval and never writes the file.
  */
 
-export type EditFileArgs = { path: string; old_text: string; new_text: string };
-
-export const editFileTool: Tool<EditFileArgs> = {
+export const editFileTool = defineTool({
   name: 'edit_file',
   description: 'Replace one occurrence of old_text in a file with new_text.',
   parameters: {
@@ -25,8 +24,8 @@ export const editFileTool: Tool<EditFileArgs> = {
     required: ['path', 'old_text', 'new_text'],
   },
   actionClass: 'edit',
-  describe: (args) => `edit_file ${args.path}`,
-  async run(args, ctx) {
+  subject: (args) => args.path,
+  async run(args, ctx, use) {
     const target = confineEdit(ctx, args.path);
     if (isResult(target)) return target;
     const { rel } = target;
@@ -49,11 +48,11 @@ export const editFileTool: Tool<EditFileArgs> = {
     if (match.kind === 'not_found') return notFound(rel, text, match.closest);
     if (match.content === text) return fail(`That edit would not change ${rel}; check new_text.`);
 
-    const outcome = await ctx.propose({ action: `edit_file ${rel}`, files: [{ path: rel, content: match.content }] });
+    const outcome = await ctx.propose({ action: use.action(rel), files: [{ path: rel, content: match.content }] });
     const how = match.tolerant ? ', matched ignoring whitespace' : '';
     return { content: outcome.content, details: `edit_file ${rel}: lines ${match.startLine}-${match.endLine}${how}` };
   },
-};
+});
 
 /** The file's text, or the error result when it is missing, a folder, or not text. */
 async function readText(abs: string, rel: string): Promise<string | ToolResult> {

@@ -1,12 +1,10 @@
 import { describeSymbol, searchSymbols } from '../symbols.js';
-import type { Tool } from '../tool.js';
 import { declarationLine, leaveOut, symbolTool } from './symbol-shared.js';
 import { fail } from './shared.js';
-
-export type FindSymbolArgs = { name: string; path?: string };
+import { defineTool } from './define.js';
 
 /** find_symbol: where a symbol is declared, by name, as the language server sees the code. */
-export const findSymbolTool: Tool<FindSymbolArgs> = {
+export const findSymbolTool = defineTool({
   name: 'find_symbol',
   description: 'Where a symbol is defined: file, line, kind, signature.',
   parameters: {
@@ -18,9 +16,9 @@ export const findSymbolTool: Tool<FindSymbolArgs> = {
     required: ['name'],
   },
   actionClass: 'read',
-  describe: (args) => `find_symbol ${args.name}${args.path ? ` in ${args.path}` : ''}`,
-  async run(args, ctx) {
-    const ready = await symbolTool(ctx, 'find_symbol', args.name, args.path);
+  subject: (args) => `${args.name}${args.path ? ` in ${args.path}` : ''}`,
+  async run(args, ctx, use) {
+    const ready = await symbolTool(ctx, use, args.name, args.path);
     if ('content' in ready) return ready;
     const { found, notes } = await searchSymbols(ctx.root, ready.servers, args.name, ready.path);
     if (found.length === 0) {
@@ -37,4 +35,4 @@ export const findSymbolTool: Tool<FindSymbolArgs> = {
     );
     return { content: [...lines, note, ...notes].filter(Boolean).join('\n') };
   },
-};
+});

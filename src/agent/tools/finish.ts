@@ -1,13 +1,11 @@
-import type { Tool } from '../tool.js';
+import { defineTool } from './define.js';
 
 /**
  * finish: the model says the task is done. The loop stops on `finished`; the summary goes to the
  * terminal (details), the model is only told the task is finished.
  */
 
-export type FinishArgs = { summary: string };
-
-export const finishTool: Tool<FinishArgs> = {
+export const finishTool = defineTool({
   name: 'finish',
   description: 'Call when the task is done.',
   parameters: {
@@ -16,8 +14,8 @@ export const finishTool: Tool<FinishArgs> = {
     required: ['summary'],
   },
   actionClass: 'none',
-  describe: () => 'finish',
+  subject: () => '',
   async run(args) {
     return { content: 'Task finished.', finished: true, details: args.summary };
   },
-};
+});

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { GitError, git } from '../../git/exec.js';
-import type { Tool } from '../tool.js';
-import { askApproval, confine, fail, isResult, literalPathspec } from './shared.js';
+import { confine, fail, isResult, literalPathspec } from './shared.js';
+import { defineTool } from './define.js';
 
 /**
  * grep: matching lines as `path:line: text`, with git grep's semantics (extended regex, tracked
@@ -9,13 +9,11 @@ import { askApproval, confine, fail, isResult, literalPathspec } from './shared.
  * at MAX_LINE_CHARS, then a count of the rest. Exit 1 from git grep is "no match", not an error.
  */
 
-export type GrepArgs = { pattern: string; path?: string };
-
 const MAX_MATCHES = 200;
 const MAX_LINE_CHARS = 300;
 const NO_MATCH = 1;
 
-export const grepTool: Tool<GrepArgs> = {
+export const grepTool = defineTool({
   name: 'grep',
   description: 'Search file contents with an extended regex; prints path:line: text.',
   parameters: {
@@ -27,15 +25,15 @@ export const grepTool: Tool<GrepArgs> = {
     required: ['pattern'],
   },
   actionClass: 'read',
-  describe: (args) => `grep ${args.pattern}`,
-  async run(args, ctx) {
+  subject: (args) => args.pattern,
+  async run(args, ctx, use) {
     if (args.pattern === '') return fail('pattern is empty; give the text or extended regex to search for.');
     // A process argument cannot hold a NUL: spawning would throw instead of searching.
     if (args.pattern.includes('\0')) return fail('pattern contains a NUL character, which git grep cannot search for; leave it out.');
     const target = confine(ctx, args.path ?? '.');
     if (isResult(target)) return target;
     const subject = target.rel === '.' ? args.pattern : `${args.pattern} in ${target.rel}`;
-    const refused = await askApproval(ctx, { class: 'read', tool: 'grep', subject, path: target.rel });
+    const refused = await use.ask(subject, target.rel);
     if (refused) return refused;
     if (!existsSync(target.abs)) {
       return fail(`${target.rel} does not exist; call grep without path to search every file.`);
@@ -74,7 +72,7 @@ export const grepTool: Tool<GrepArgs> = {
       details: `${matches.length} matches for ${args.pattern}${where}`,
     };
   },
-};
+});
 
 /** `path\0line\0text` (git grep -z -n) → `path:line: text`, the text cut at MAX_LINE_CHARS. */
 function formatMatch(raw: string): string {

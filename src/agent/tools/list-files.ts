@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { GitError } from '../../git/exec.js';
-import type { Tool } from '../tool.js';
-import { askApproval, confine, fail, isResult, listRepoFiles } from './shared.js';
+import { confine, fail, isResult, listRepoFiles } from './shared.js';
+import { defineTool } from './define.js';
 
 /**
  * list_files: tracked and untracked-not-ignored files under a folder (`git ls-files --cached
@@ -11,11 +11,9 @@ import { askApproval, confine, fail, isResult, listRepoFiles } from './shared.js
  * `{a,b}` work as in shells. At most MAX_ENTRIES paths, then a count of the rest.
  */
 
-export type ListFilesArgs = { path?: string; pattern?: string };
-
 const MAX_ENTRIES = 300;
 
-export const listFilesTool: Tool<ListFilesArgs> = {
+export const listFilesTool = defineTool({
   name: 'list_files',
   description: 'List the files under a folder (tracked and new, not ignored).',
   parameters: {
@@ -26,13 +24,13 @@ export const listFilesTool: Tool<ListFilesArgs> = {
     },
   },
   actionClass: 'read',
-  describe: (args) => `list_files ${args.path ?? '.'}`,
-  async run(args, ctx) {
+  subject: (args) => args.path ?? '.',
+  async run(args, ctx, use) {
     const target = confine(ctx, args.path ?? '.');
     if (isResult(target)) return target;
     const pattern = args.pattern?.trim() || undefined;
     // The folder alone, so that a folder allowance (`src/**`) covers every listing under it.
-    const refused = await askApproval(ctx, { class: 'read', tool: 'list_files', subject: target.rel, path: target.rel });
+    const refused = await use.ask(target.rel, target.rel);
     if (refused) return refused;
     if (!existsSync(target.abs)) {
       return fail(`${target.rel} does not exist; call list_files without path to see the repository's files.`);
@@ -59,7 +57,7 @@ export const listFilesTool: Tool<ListFilesArgs> = {
       details: `${files.length} files ${where}`,
     };
   },
-};
+});
 
 /** Whether a root-relative path matches `pattern` (see the module comment for the rules). */
 export function globMatcher(pattern: string, folder = '.'): (path: string) => boolean {

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import type { Tool, ToolResult } from '../tool.js';
+import type { ToolResult } from '../tool.js';
 import { decodeText, isBinary } from '../../git/text.js';
-import { askApproval, confine, fail, isResult, listRepoFiles, numberLines, similarPaths } from './shared.js';
+import { defineTool } from './define.js';
+import { confine, fail, isResult, listRepoFiles, numberLines, similarPaths } from './shared.js';
 
 /**
  * read_file: numbered lines of one text file, 1-based inclusive range, at most MAX_LINES lines or
@@ -10,13 +11,11 @@ import { askApproval, confine, fail, isResult, listRepoFiles, numberLines, simil
  * the file.
  */
 
-export type ReadFileArgs = { path: string; start_line?: number; end_line?: number };
-
 const MAX_LINES = 500;
 const MAX_BYTES = 40_000;
 const MAX_LINE_CHARS = 2_000;
 
-export const readFileTool: Tool<ReadFileArgs> = {
+export const readFileTool = defineTool({
   name: 'read_file',
   description: 'Numbered lines of a text file, at most 500 per call.',
   parameters: {
@@ -29,11 +28,11 @@ export const readFileTool: Tool<ReadFileArgs> = {
     required: ['path'],
   },
   actionClass: 'read',
-  describe: (args) => `read_file ${args.path}`,
-  async run(args, ctx) {
+  subject: (args) => args.path,
+  async run(args, ctx, use) {
     const target = confine(ctx, args.path);
     if (isResult(target)) return target;
-    const refused = await askApproval(ctx, { class: 'read', tool: 'read_file', subject: target.rel, path: target.rel });
+    const refused = await use.ask(target.rel, target.rel);
     if (refused) return refused;
 
     let info: Stats;
@@ -54,7 +53,7 @@ export const readFileTool: Tool<ReadFileArgs> = {
     if (text === '') return { content: `${target.rel} is empty (0 lines).` };
     return showLines(target.rel, text, args.start_line, args.end_line);
   },
-};
+});
 
 function showLines(rel: string, text: string, startLine?: number, endLine?: number): ToolResult {
   const lines = text.split('\n');

@@ -1,14 +1,12 @@
 import { resolveSymbol } from '../symbols.js';
-import type { Tool } from '../tool.js';
 import { fail } from './shared.js';
 import { leaveOut, lineReader, symbolTool } from './symbol-shared.js';
-
-export type ReferencesArgs = { name: string; path?: string };
+import { defineTool } from './define.js';
 
 const MAX_REFERENCES = 200;
 
 /** references: every reference to a symbol, as the language server finds them (not text matches). */
-export const referencesTool: Tool<ReferencesArgs> = {
+export const referencesTool = defineTool({
   name: 'references',
   description: 'Every reference to a symbol, as path:line: text.',
   parameters: {
@@ -20,9 +18,9 @@ export const referencesTool: Tool<ReferencesArgs> = {
     required: ['name'],
   },
   actionClass: 'read',
-  describe: (args) => `references ${args.name}${args.path ? ` in ${args.path}` : ''}`,
-  async run(args, ctx) {
-    const ready = await symbolTool(ctx, 'references', args.name, args.path);
+  subject: (args) => `${args.name}${args.path ? ` in ${args.path}` : ''}`,
+  async run(args, ctx, use) {
+    const ready = await symbolTool(ctx, use, args.name, args.path);
     if ('content' in ready) return ready;
     // The declaration may be in a withheld file: its references in other files may still be shown.
     const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path, ready.withheld);
@@ -47,4 +45,4 @@ export const referencesTool: Tool<ReferencesArgs> = {
     const more = kept.length > MAX_REFERENCES ? `\n(${kept.length - MAX_REFERENCES} more not shown)` : '';
     return { content: `${kept.length} reference${kept.length === 1 ? '' : 's'} to ${args.name}:\n${shown.join('\n')}${more}${withheld}` };
   },
-};
+});

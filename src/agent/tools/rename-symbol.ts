@@ -3,11 +3,10 @@ import { faultPoint } from '../../fault.js';
 import { applyTextEdits } from '../../lsp/text-edits.js';
 import { LspError } from '../../lsp/types.js';
 import { resolveSymbol } from '../symbols.js';
-import type { ProposedFile, Tool } from '../tool.js';
+import type { ProposedFile } from '../tool.js';
 import { fail } from './shared.js';
 import { type LeftOut, leaveOut, leftOutWords, symbolTool } from './symbol-shared.js';
-
-export type RenameSymbolArgs = { name: string; new_name: string; path?: string };
+import { defineTool } from './define.js';
 
 const IDENTIFIER = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
 
@@ -21,7 +20,7 @@ const IDENTIFIER = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
  * locations. Proposed without them it would leave code that no longer compiles, in files the model
  * cannot see (their diagnostics are withheld too), committed unseen under `--approve edit`.
  */
-export const renameSymbolTool: Tool<RenameSymbolArgs> = {
+export const renameSymbolTool = defineTool({
   name: 'rename_symbol',
   description: 'Rename a symbol everywhere it is used.',
   parameters: {
@@ -34,10 +33,10 @@ export const renameSymbolTool: Tool<RenameSymbolArgs> = {
     required: ['name', 'new_name'],
   },
   actionClass: 'edit',
-  describe: (args) => `rename_symbol ${args.name} -> ${args.new_name}`,
-  async run(args, ctx) {
+  subject: (args) => `${args.name} -> ${args.new_name}`,
+  async run(args, ctx, use) {
     if (!IDENTIFIER.test(args.new_name)) return fail(`new_name "${args.new_name}" is not an identifier; give a name such as loadConfig.`);
-    const ready = await symbolTool(ctx, 'rename_symbol', args.name, args.path, 'edit');
+    const ready = await symbolTool(ctx, use, args.name, args.path, 'edit');
     if ('content' in ready) return ready;
     const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path, ready.withheld);
     if ('error' in resolved) return fail(resolved.error);
@@ -70,10 +69,10 @@ export const renameSymbolTool: Tool<RenameSymbolArgs> = {
       files.push({ path, content: after });
       count += fileEdits.length;
     }
-    const outcome = await ctx.propose({ action: `rename_symbol ${args.name} -> ${args.new_name}`, files });
+    const outcome = await ctx.propose({ action: use.action(`${args.name} -> ${args.new_name}`), files });
     return { content: outcome.content, details: `${count} edits in ${files.length} files` };
   },
-};
+});
 
 /** The refusal of a symbol declared in a withheld file: nothing of that file is named. */
 function declaredWithheld(name: string): string {

@@ -1,18 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { applyTextEdits } from '../../lsp/text-edits.js';
 import { describeSymbol, resolveSymbol } from '../symbols.js';
-import type { Tool } from '../tool.js';
 import { fail } from './shared.js';
 import { symbolTool } from './symbol-shared.js';
-
-export type ReplaceSymbolArgs = { name: string; path: string; new_text: string };
+import { defineTool } from './define.js';
 
 /**
  * replace_symbol: a function's, method's or class's whole text replaced by name; its range comes
  * from the language server, so the model never counts lines or columns. A symbol declared in a
  * file the read or edit rules withhold is refused before that file is read.
  */
-export const replaceSymbolTool: Tool<ReplaceSymbolArgs> = {
+export const replaceSymbolTool = defineTool({
   name: 'replace_symbol',
   description: "Replace a function's, method's or class's whole text.",
   parameters: {
@@ -25,10 +23,10 @@ export const replaceSymbolTool: Tool<ReplaceSymbolArgs> = {
     required: ['name', 'path', 'new_text'],
   },
   actionClass: 'edit',
-  describe: (args) => `replace_symbol ${args.name} in ${args.path}`,
-  async run(args, ctx) {
+  subject: (args) => `${args.name} in ${args.path}`,
+  async run(args, ctx, use) {
     if (args.new_text.trim() === '') return fail('new_text is empty; give the whole new declaration.');
-    const ready = await symbolTool(ctx, 'replace_symbol', args.name, args.path, 'edit');
+    const ready = await symbolTool(ctx, use, args.name, args.path, 'edit');
     if ('content' in ready) return ready;
     const resolved = await resolveSymbol(ctx.root, ready.servers, args.name, ready.path, ready.withheld);
     if ('error' in resolved) return fail(resolved.error);
@@ -43,10 +41,10 @@ export const replaceSymbolTool: Tool<ReplaceSymbolArgs> = {
     const after = applyTextEdits(before, [{ range: symbol.range, newText: placeText(args.new_text, indent, eol) }]);
     if (typeof after !== 'string') return fail(`${describeSymbol(symbol)} could not be replaced: ${after.error}.`);
     if (after === before) return fail(`new_text is the same as ${args.name}'s current text.`);
-    const outcome = await ctx.propose({ action: `replace_symbol ${args.name} in ${symbol.path}`, files: [{ path: symbol.path, content: after }] });
+    const outcome = await ctx.propose({ action: use.action(`${args.name} in ${symbol.path}`), files: [{ path: symbol.path, content: after }] });
     return { content: outcome.content, details: describeSymbol(symbol) };
   },
-};
+});
 
 /**
  * The new declaration as it goes at the old one's place: the range starts after the line's

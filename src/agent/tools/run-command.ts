@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { faultPoint } from '../../fault.js';
-import type { Tool, ToolContext, ToolResult } from '../tool.js';
+import type { ToolContext, ToolResult } from '../tool.js';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { SandboxedCommand } from '../../sandbox/sandbox.js';
 import { fail, refusal } from './shared.js';
+import { defineTool } from './define.js';
 
 /**
  * run_command: `sh -c COMMAND` in the worktree, after a run approval whose subject is the command.
@@ -14,8 +15,6 @@ import { fail, refusal } from './shared.js';
  * however it ends (WATCHDOG). Standard input is closed; stdout and stderr are kept interleaved as
  * they came, in bounded head and tail buffers (OutputCap). The result starts with the exit code.
  */
-
-export type RunCommandArgs = { command: string };
 
 const KILL_GRACE_MS = 2_000;
 /** How long to wait after SIGKILL for the kernel to end the group. */
@@ -41,7 +40,7 @@ interface Execution {
   spawnError?: string;
 }
 
-export const runCommandTool: Tool<RunCommandArgs> = {
+export const runCommandTool = defineTool({
   name: 'run_command',
   description: 'Run a shell command; returns exit code and output.',
   parameters: {
@@ -50,13 +49,13 @@ export const runCommandTool: Tool<RunCommandArgs> = {
     required: ['command'],
   },
   actionClass: 'run',
-  describe: (args) => `run_command ${args.command}`,
-  async run(args, ctx) {
+  subject: (args) => args.command,
+  async run(args, ctx, use) {
     const command = args.command.trim();
     if (command === '') return fail('command is empty; give a shell command line, e.g. npm test.');
     // A process argument cannot hold a NUL: spawning would throw instead of running anything.
     if (command.includes('\0')) return fail('command contains a NUL character, which a shell command line cannot hold; leave it out.');
-    const request = { class: 'run', tool: 'run_command', subject: command } as const;
+    const request = use.request(command);
     const decision = await ctx.approve(request);
     if (!decision.allowed) return refusal(request, decision);
     if (ctx.signal.aborted) return fail('The task was cancelled before the command started.');
@@ -72,7 +71,7 @@ export const runCommandTool: Tool<RunCommandArgs> = {
     faultPoint('run:finished');
     return report(run, ctx.run.timeoutMs, sandboxed && sandboxNote(sandboxed, decision.network === true, command));
   },
-};
+});
 
 /**
  * What the model is told of the sandbox, after the status: when it ran without network, and when

@@ -3,7 +3,8 @@ import type { LanguageServers } from '../../lsp/registry.js';
 import type { SymbolInfo } from '../../lsp/types.js';
 import type { Permissions } from '../../permissions.js';
 import type { ToolContext, ToolResult } from '../tool.js';
-import { askApproval, confine, fail, isResult } from './shared.js';
+import type { ToolUse } from './define.js';
+import { confine, fail, isResult } from './shared.js';
 
 /**
  * What the symbol tools share: their first checks, the files they must keep out of what they
@@ -71,13 +72,13 @@ export function leftOutWords(use: SymbolUse, left: LeftOut, noun: string): strin
  */
 export async function symbolTool(
   ctx: ToolContext,
-  tool: string,
+  tool: ToolUse,
   name: string,
   path: string | undefined,
   use: SymbolUse = 'read',
 ): Promise<{ servers: LanguageServers; path: string | undefined; withheld: Withheld } | ToolResult> {
   if (!ctx.servers) {
-    return fail(`${tool} needs a language server, and none runs in this task. Use grep and read_file instead.`);
+    return fail(`${tool.name} needs a language server, and none runs in this task. Use grep and read_file instead.`);
   }
   const withheld = withheldFiles(ctx.permissions, use);
   let rel: string | undefined;
@@ -87,11 +88,11 @@ export async function symbolTool(
     rel = target.rel;
   }
   if (use === 'read') {
-    const refused = await askApproval(ctx, { class: 'read', tool, subject: rel ?? name, path: rel });
+    const refused = await tool.ask(rel ?? name, rel);
     if (refused) return refused;
   } else if (rel !== undefined && withheld.has(rel)) {
     const reason = ctx.permissions.forbids('read', rel) ?? ctx.permissions.forbids('edit', rel);
-    return fail(`${tool} may not change ${rel}: ${reason}. Leave that file and ${name} as they are.`);
+    return fail(`${tool.name} may not change ${rel}: ${reason}. Leave that file and ${name} as they are.`);
   }
   return { servers: ctx.servers, path: rel, withheld };
 }

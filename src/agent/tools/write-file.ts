@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import type { Tool } from '../tool.js';
 import { decodeText, dominantEol } from '../../git/text.js';
 import { withEol } from './match-text.js';
 import { confineEdit, fail, isResult } from './shared.js';
+import { defineTool } from './define.js';
 
 /**
  * write_file: proposes a file's whole content (a new file, its folders implied, or a whole
@@ -12,9 +12,7 @@ import { confineEdit, fail, isResult } from './shared.js';
  * the file itself and never asks a read approval.
  */
 
-export type WriteFileArgs = { path: string; content: string };
-
-export const writeFileTool: Tool<WriteFileArgs> = {
+export const writeFileTool = defineTool({
   name: 'write_file',
   description: 'Create a file, or replace a whole file, with content.',
   parameters: {
@@ -26,8 +24,8 @@ export const writeFileTool: Tool<WriteFileArgs> = {
     required: ['path', 'content'],
   },
   actionClass: 'edit',
-  describe: (args) => `write_file ${args.path}`,
-  async run(args, ctx) {
+  subject: (args) => args.path,
+  async run(args, ctx, use) {
     const target = confineEdit(ctx, args.path);
     if (isResult(target)) return target;
     const { rel, abs } = target;
@@ -47,11 +45,11 @@ export const writeFileTool: Tool<WriteFileArgs> = {
       if (blocker) return fail(`${blocker} is a file, so ${rel} cannot be created inside it; choose another path.`);
     }
 
-    const outcome = await ctx.propose({ action: `write_file ${rel}`, files: [{ path: rel, content }] });
+    const outcome = await ctx.propose({ action: use.action(rel), files: [{ path: rel, content }] });
     const lines = content === '' ? 0 : content.split('\n').length - (content.endsWith('\n') ? 1 : 0);
     return { content: outcome.content, details: `write_file ${rel}: ${lines} lines${info ? '' : ' (new file)'}` };
   },
-};
+});
 
 async function statOrUndefined(abs: string): Promise<Stats | undefined> {
   try {
