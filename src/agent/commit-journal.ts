@@ -15,6 +15,7 @@ import {
 import type { AgentEvent } from './events.js';
 import type { StepJournal } from './step-journal.js';
 import type { TaskState } from './task-state.js';
+import { ask, stepOfCommit } from '../git/queries.js';
 
 /** How many times a step is written again, when a `git gc` took objects of it, before the task stops. */
 const ATTEMPTS = 5;
@@ -83,18 +84,17 @@ async function commitOnce(ctx: JournalContext, journal: StepJournal, date: strin
     faultPoint('step:committed');
     return { commit, parent: journal.parent, note };
   }
-  let found: string;
+  let found: { parents: string; step: string };
   try {
-    found = await gitOut(['log', '-1', '--format=%P%x00%(trailers:key=Agent-Step,valueonly)', tip], { cwd: worktree });
+    found = await ask(stepOfCommit(tip), { cwd: worktree });
   } catch (error) {
     if (!isGcLoss(error)) throw error;
     // The tip itself was lost (a gc after the branch moved): the step made again is that very
     // commit, or the tip is not this step.
     if ((await writeStepCommit(worktree, await prepared(worktree, journal, date))) !== tip) throw error;
-    found = `${journal.parent}\0${journal.step}`;
+    found = { parents: journal.parent, step: String(journal.step) };
   }
-  const [parent = '', step = ''] = found.split('\0');
-  if (parent !== journal.parent || step.trim() !== String(journal.step)) {
+  if (found.parents !== journal.parent || found.step !== String(journal.step)) {
     ctx.state.dropJournal();
     throw new Error(`the task branch ${journal.branch} moved while step ${journal.step} was being committed; the step was not made`);
   }

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { git } from '../git/exec.js';
 import { compareDiagnostics, formatDiagnostic } from '../lsp/diagnostics-format.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import { languageOf } from '../lsp/servers.js';
 import type { Diagnostic, LanguageClient } from '../lsp/types.js';
 import type { Permissions } from '../permissions.js';
 import { type LeftOut, leaveOut, leftOutWords, withheldFiles } from './tools/symbol-shared.js';
+import { ask, filesMatching } from '../git/queries.js';
 
 /**
  * The language server's view of an edit before anyone approves it: the diagnostics of the
@@ -120,6 +120,6 @@ async function importersOf(root: string, touched: string[]): Promise<string[]> {
   const stems = [...new Set(touched.map((path) => basename(path, extname(path))).filter((stem) => /^[\w.-]+$/.test(stem)))];
   if (stems.length === 0) return [];
   const pattern = `(import|from|require|use|include).*[^A-Za-z0-9_](${stems.map((s) => s.replace(/[.]/g, '\\.')).join('|')})([^A-Za-z0-9_]|$)`;
-  const { stdout } = await git(['grep', '-l', '-I', '-E', '--untracked', '-e', pattern], { cwd: root, okCodes: [1] });
-  return stdout.split('\n').filter((path) => path && languageOf(path)).slice(0, MAX_IMPORTERS);
+  const files = await ask(filesMatching(['-I', '-E', '--untracked', '-e', pattern]), { cwd: root });
+  return files.filter((path) => languageOf(path)).slice(0, MAX_IMPORTERS);
 }

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { git } from '../git/exec.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import { languageOf } from '../lsp/servers.js';
 import type { LanguageClient, SymbolInfo } from '../lsp/types.js';
 import { leaveOut, type Withheld } from './tools/symbol-shared.js';
+import { ask, filesMatching } from '../git/queries.js';
 
 /**
  * Symbols by name, as the model asks for them (`parseConfig`, `Config.load`), resolved to
@@ -124,6 +124,5 @@ const contains = (range: SymbolInfo['range'], at: SymbolInfo['range']['start']):
 
 /** Files (tracked or new) that contain the identifier as a word. */
 async function filesMentioning(root: string, word: string): Promise<string[]> {
-  const { stdout } = await git(['grep', '-l', '-I', '-w', '-F', '--untracked', '-e', word], { cwd: root, okCodes: [1] });
-  return stdout.split('\n').filter(Boolean);
+  return ask(filesMatching(['-I', '-w', '-F', '--untracked', '-e', word]), { cwd: root });
 }

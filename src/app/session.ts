@@ -19,6 +19,7 @@ import { ModelError, type ModelInfo, type ModelProvider } from '../model/types.j
 import { Conversation } from '../agent/conversation.js';
 import { taskThink } from '../model/thinking.js';
 import { SYSTEM_PROMPT } from '../agent/prompt.js';
+import { ask, fullRefName, refExists } from '../git/queries.js';
 
 /** Everything a task run needs, set up and checked before the first model request. */
 export interface Session {
@@ -276,8 +277,7 @@ async function startingPoint(repo: Repo, base: string | undefined): Promise<{ re
   }
   requireNoOperation(repo, 'start the task again');
   const commit = await resolveCommit(repo, base);
-  const full = await git(['rev-parse', '--symbolic-full-name', base], { cwd: repo.root, okCodes: [128] });
-  const name = full.stdout.trim();
+  const name = (await ask(fullRefName(base), { cwd: repo.root })) ?? '';
   // HEAD moves: a task started from a detached HEAD records the commit it started from.
   const ref = name.startsWith('refs/heads/') ? name.slice('refs/heads/'.length) : /^(HEAD|@)/.test(base) ? commit.slice(0, 12) : base;
   return { ref, commit };
@@ -352,16 +352,13 @@ async function ensureWorktree(repo: Repo, task: TaskRecord): Promise<boolean> {
     });
   }
   await git(['worktree', 'prune'], { cwd: repo.root });
-  const branch = await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}`], {
-    cwd: repo.root,
-    okCodes: [1],
-  });
+  const branch = await ask(refExists(`refs/heads/${task.branch}`), { cwd: repo.root });
   // A task stopped before its branch was made (it is made with the worktree) has no step to lose.
-  if (branch.code !== 0 && task.steps > 0) {
+  if (!branch && task.steps > 0) {
     throw new AgentError(`The branch ${task.branch} of task ${task.id} no longer exists.`, {
       hint: `Nothing can be resumed; agent abort ${task.id} records the task as given up.`,
     });
   }
-  await makeTaskWorktree(repo, task, branch.code === 0);
+  await makeTaskWorktree(repo, task, branch);
   return true;
 }

@@ -8,6 +8,7 @@ import { worktreeExists } from '../git/worktree.js';
 import { type AuditedCommit, AUDIT_LOG_FORMAT, parseAuditLog } from '../git/trailers.js';
 import { type Colors, createColors } from '../ui/color.js';
 import { page } from '../ui/pager.js';
+import { ask, commitBodies } from '../git/queries.js';
 
 export interface ShowOptions {
   stat?: boolean;
@@ -43,15 +44,10 @@ export async function reviewTask(repo: Repo, query: string, options: { stat?: bo
   const color = options.color ? '--color=always' : '--no-color';
   const [log, bodies, diff] = await Promise.all([
     gitOut(['log', '--reverse', AUDIT_LOG_FORMAT, range], { cwd: repo.root }),
-    gitOut(['log', '--reverse', '--format=%H%x00%b%x1e', range], { cwd: repo.root }),
+    ask(commitBodies(range), { cwd: repo.root }),
     gitOut(['diff', color, options.stat ? '--stat' : '--patch', task.base.commit, tip, '--'], { cwd: repo.root }),
   ]);
-  const explanations = new Map(
-    bodies.split('\x1e').map((record) => {
-      const [commit = '', body = ''] = record.replace(/^\n/, '').split('\0');
-      return [commit, explanationOf(body)] as const;
-    }),
-  );
+  const explanations = new Map(bodies.map(({ commit, body }) => [commit, explanationOf(body)] as const));
   const commits = parseAuditLog(log).map((commit) => ({ ...commit, explanation: explanations.get(commit.commit) ?? '' }));
   const open = task.status === 'active' || task.status === 'ready';
   const exists = worktreeExists(task.worktree);

@@ -2,6 +2,7 @@ import { AgentError } from '../errors.js';
 import { git, GitError } from '../git/exec.js';
 import { openRepo, requireStartableHead } from '../git/repo.js';
 import { type Check, fail, ok, warn } from './check.js';
+import { ask, gitVar } from '../git/queries.js';
 
 /** The checks of git itself, of the user's identity for step commits, and of the repository here. */
 export interface GitChecks {
@@ -47,13 +48,12 @@ async function checkGitVersion(cwd: string): Promise<Check> {
  * GIT_AUTHOR_* and GIT_COMMITTER_* variables); a failure is what `git commit` would say.
  */
 async function checkIdentity(cwd: string): Promise<Check> {
-  const ident = (name: string) => git(['var', name], { cwd, okCodes: [128] });
-  const [author, committer] = await Promise.all([ident('GIT_AUTHOR_IDENT'), ident('GIT_COMMITTER_IDENT')]);
-  if (author.code !== 0 || committer.code !== 0) {
+  const [author, committer] = await Promise.all([ask(gitVar('GIT_AUTHOR_IDENT'), { cwd }), ask(gitVar('GIT_COMMITTER_IDENT'), { cwd })]);
+  if (author === undefined || committer === undefined) {
     return fail('git identity', 'git does not know who you are, and every step commit is authored by you.', IDENTITY_FIX);
   }
   // `Name <email> 1700000000 +0100`: the time is of no interest here.
-  return ok('git identity', author.stdout.trim().replace(/ \d+ [+-]\d{4}$/, ''));
+  return ok('git identity', author.replace(/ \d+ [+-]\d{4}$/, ''));
 }
 
 /** The repository's root and branch, or a warning with what `agent task` would refuse here. */

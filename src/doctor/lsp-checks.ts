@@ -1,6 +1,7 @@
-import { git } from '../git/exec.js';
+
 import { BUILTIN_SERVERS, findServer, installHintOf, languageOf, type LspOverrides } from '../lsp/servers.js';
 import { type Check, fail, ok, warn } from './check.js';
+import { ask, trackedPaths } from '../git/queries.js';
 
 /**
  * One check per language the repository has files of (every built-in one outside a repository),
@@ -19,10 +20,9 @@ export async function lspChecks(overrides: LspOverrides, root: string, repoRoot?
 
 /** The languages of the repository's tracked files, by extension. */
 async function languagesIn(repoRoot: string, overrides: LspOverrides): Promise<Set<string>> {
-  const listed = await git(['ls-files', '-z'], { cwd: repoRoot, okCodes: [128] });
   const languages = new Set<string>();
-  for (const path of listed.stdout.split('\0')) {
-    const language = path ? languageOf(path, overrides) : undefined;
+  for (const path of await ask(trackedPaths(), { cwd: repoRoot })) {
+    const language = languageOf(path, overrides);
     if (language) languages.add(language);
   }
   return languages;

@@ -5,6 +5,7 @@ import { git, gitOut } from './exec.js';
 import { addNote, dated, type NoteWrite } from './notes.js';
 import { writeFileAtomic } from './task-store.js';
 import { requireWorktree, WORKTREE_CONFIG } from './worktree.js';
+import { ask, EXIT, refreshIndex } from './queries.js';
 
 /**
  * Stages and commits one approved step in a task worktree with a fixed number of git processes,
@@ -124,7 +125,7 @@ export async function finishStep(worktree: string, prepared: PreparedStep): Prom
   });
   faultPoint('step:ref-updated');
   const note = await addNote(worktree, commit, prepared.note, { date: prepared.date });
-  await git([...WORKTREE_CONFIG, 'update-index', '-q', '--refresh'], { cwd: worktree, okCodes: [1] });
+  await ask(refreshIndex(WORKTREE_CONFIG), { cwd: worktree });
   return { commit, note };
 }
 
@@ -133,7 +134,7 @@ export async function restoreFromHead(worktree: string, paths: string[]): Promis
   if (paths.length === 0) return;
   // Paths, not patterns: a file named `*.ts` is that file alone.
   const env = { GIT_LITERAL_PATHSPECS: '1' };
-  await git([...WORKTREE_CONFIG, 'reset', '-q', 'HEAD', '--', ...paths], { cwd: worktree, env, okCodes: [1] });
+  await git([...WORKTREE_CONFIG, 'reset', '-q', 'HEAD', '--', ...paths], { cwd: worktree, env, okCodes: [EXIT.no] });
   const tracked = await gitOut(['ls-tree', '-z', '--name-only', 'HEAD', '--', ...paths], { cwd: worktree, env });
   const inHead = new Set(tracked.split('\0').filter(Boolean));
   for (const path of paths) if (!inHead.has(path)) rmSync(join(worktree, path), { force: true });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AgentError } from '../errors.js';
 import { git } from './exec.js';
 import type { Repo } from './repo.js';
+import { ask, ignoredPaths } from './queries.js';
 
 /**
  * What of the user's own work a merge would touch, found by looking only: no git process here
@@ -87,12 +88,7 @@ function kindAt(path: string): 'none' | 'folder' | 'other' {
 }
 
 async function ignoredOf(repo: Repo, paths: string[]): Promise<string[]> {
-  const { stdout } = await git(['check-ignore', '-z', '--stdin', '--no-index'], {
-    cwd: repo.root,
-    input: paths.map((path) => `${path}\0`).join(''),
-    okCodes: [1],
-  });
-  return stdout.split('\0').filter(Boolean);
+  return ask(ignoredPaths(paths), { cwd: repo.root });
 }
 
 async function nulList(repo: Repo, args: string[]): Promise<string[]> {

@@ -7,6 +7,7 @@ import { findInTheWay, inTheWayError, mergeWrites, nothingInTheWay } from './mer
 import { type Repo, requireNoOperation } from './repo.js';
 import type { TaskRecord } from './task-store.js';
 import { gitMessageText } from './trailers.js';
+import { ask, configFlag, EXIT, headBranch, isAncestor, refreshIndex } from './queries.js';
 
 export type MergeMode = 'no-ff' | 'squash' | 'ff-only';
 
@@ -69,10 +70,10 @@ async function planMerge(repo: Repo, task: TaskRecord, mode: MergeMode): Promise
   // git's own merge would stop on it, and taking our merge back must never take the user's with it.
   requireNoOperation(repo, `run agent merge ${task.id} again`);
   const [current, [head, tip, taskTree, baseTree]] = await Promise.all([
-    git(['symbolic-ref', '-q', '--short', 'HEAD'], { cwd: repo.root, okCodes: [1] }),
+    ask(headBranch(true), { cwd: repo.root }),
     objectIds(repo, [`refs/heads/${into}`, `refs/heads/${task.branch}^{commit}`, `refs/heads/${task.branch}^{tree}`, `${task.base.commit}^{tree}`]),
   ]);
-  if (current.stdout.trim() !== into || !head) throw notOnBase(task, into, current.stdout.trim(), head !== undefined);
+  if (current !== into || !head) throw notOnBase(task, into, current ?? '', head !== undefined);
   if (!tip || !taskTree) {
     throw new AgentError(`Task ${task.id}'s branch ${task.branch} is gone (deleted by hand?): there is nothing to merge.`, {
       hint: `agent abort ${task.id} records the task as given up.`,
@@ -88,8 +89,7 @@ async function planMerge(repo: Repo, task: TaskRecord, mode: MergeMode): Promise
   let tree: string;
   const fastForward = mode === 'ff-only';
   if (fastForward) {
-    const behind = await git(['merge-base', '--is-ancestor', head, tip], { cwd: repo.root, okCodes: [1] });
-    if (behind.code !== 0) {
+    if (!(await ask(isAncestor(head, tip), { cwd: repo.root }))) {
       throw new AgentError(`${into} has moved on since task ${task.id} started: it cannot be fast-forwarded to ${task.branch}.`, {
         hint: `Merge without --ff-only (agent merge ${task.id}), or rebase the task branch onto ${into}.`,
       });
@@ -126,10 +126,10 @@ function notOnBase(task: TaskRecord, into: string, current: string, exists: bool
 async function mergedTree(repo: Repo, task: TaskRecord, into: string, head: string, tip: string): Promise<string> {
   const result = await git(['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', head, tip], {
     cwd: repo.root,
-    okCodes: [1],
+    okCodes: [EXIT.no],
   });
   const [tree = '', ...rest] = result.stdout.split('\0');
-  if (result.code === 1) throw conflictError(task, into, rest.filter(Boolean));
+  if (result.code === EXIT.no) throw conflictError(task, into, rest.filter(Boolean));
   return tree.trim();
 }
 
@@ -187,15 +187,14 @@ async function commitMerge(
       hint: 'git refuses an empty commit message too; check your prepare-commit-msg and commit-msg hooks.',
     });
   }
-  const sign = await git(['config', '--type=bool', '--get', 'commit.gpgSign'], { cwd: repo.root, okCodes: [1] });
+  const signing = await ask(configFlag('commit.gpgSign'), { cwd: repo.root });
   const parents = plan.mode === 'squash' ? ['-p', plan.head] : ['-p', plan.head, '-p', plan.tip];
-  const made = await git(['commit-tree', ...(sign.stdout.trim() === 'true' ? ['-S'] : []), plan.tree, ...parents, '-F', '-'], {
+  const made = await git(['commit-tree', ...(signing ? ['-S'] : []), plan.tree, ...parents, '-F', '-'], {
     cwd: repo.root,
     input: final,
-    okCodes: [1, 128],
+    okCodes: [EXIT.no, EXIT.fatal],
   });
   if (made.code !== 0) {
-    const signing = sign.stdout.trim() === 'true';
     throw new AgentError(
       `git could not make the merge commit of task ${task.id}${signing ? ' (commit.gpgSign is on)' : ''}:\n${made.stderr.trim()}\nNothing was merged; your files, index and branches are as they were.`,
       {
@@ -255,8 +254,8 @@ async function moveCheckout(repo: Repo, plan: MergePlan, commit: string, reflog:
   const env = { GIT_INDEX_FILE: copy };
   try {
     copyIfThere(indexFile, copy);
-    await git(['update-index', '-q', '--refresh'], { cwd: repo.root, env, okCodes: [1] });
-    const moved = await git(['read-tree', '-m', '-u', plan.head, commit], { cwd: repo.root, env, okCodes: [128] });
+    await ask(refreshIndex(), { cwd: repo.root, env });
+    const moved = await git(['read-tree', '-m', '-u', plan.head, commit], { cwd: repo.root, env, okCodes: [EXIT.fatal] });
     if (moved.code !== 0) {
       throw new AgentError(`Your checkout changed while the merge was prepared; nothing was merged:\n${moved.stderr.trim()}`, {
         hint: 'Run agent merge again: it checks your checkout anew.',
@@ -264,7 +263,7 @@ async function moveCheckout(repo: Repo, plan: MergePlan, commit: string, reflog:
     }
     const ref = await git(['update-ref', '-m', reflog, `refs/heads/${plan.into}`, commit, plan.head], {
       cwd: repo.root,
-      okCodes: [128],
+      okCodes: [EXIT.fatal],
     });
     if (ref.code !== 0) {
       await git(['read-tree', '-m', '-u', commit, plan.head], { cwd: repo.root, env });

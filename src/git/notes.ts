@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDiskFull } from '../errors.js';
 import { processRuns } from '../process-runs.js';
 import { git, GitError, gitOut } from './exec.js';
+import { ask, commitAndParent, deleteRef, EXIT } from './queries.js';
 
 /**
  * The notes of step commits (the conversation behind each step) under refs/notes/hunkwise, written
@@ -51,33 +52,33 @@ export async function addNote(cwd: string, commit: string, note: string, options
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       if (attempt > 1) await sleep(Math.random() * Math.min(MAX_WAIT_MS, 5 * 2 ** attempt));
       // The tip read and the notes commit's parent are one and the same: the temporary ref's value.
-      const start = await git(['update-ref', '--no-deref', temp, NOTES_REF], { cwd, okCodes: [128] });
+      const start = await git(['update-ref', '--no-deref', temp, NOTES_REF], { cwd, okCodes: [EXIT.fatal] });
       if (start.code !== 0 && !/not a valid SHA1/i.test(start.stderr)) {
         last = new GitError(['update-ref', '--no-deref', temp, NOTES_REF], start.code, start.stderr);
         if (retryable(last)) continue;
         throw last;
       }
       // No notes yet: the notes commit is a root, so the temporary ref must not hold an earlier attempt's.
-      if (start.code !== 0 && attempt > 1) await git(['update-ref', '-d', temp], { cwd, okCodes: [1, 128] });
+      if (start.code !== 0 && attempt > 1) await ask(deleteRef(temp), { cwd });
       await git(['notes', `--ref=${temp}`, 'add', '-f', '-F', '-', commit], { cwd, input: note, env: dated(options.date) });
       // The notes commit and its parent (none when it is the first): a gc that took it says "bad object".
-      const [made = '', before = ''] = (await gitOut(['log', '-1', '--format=%H%n%P', temp], { cwd })).split('\n');
+      const { commit: made, parent: before } = await ask(commitAndParent(temp), { cwd });
       // Any id of the repository's length (SHA-1 or SHA-256) of zeros: the ref must not exist yet.
       const expected = before || '0'.repeat(made.length);
       const swap = await git(['update-ref', '--stdin'], {
         cwd,
         input: `update ${NOTES_REF} ${made} ${expected}\ndelete ${temp} ${made}\n`,
-        okCodes: [128],
+        okCodes: [EXIT.fatal],
       });
       if (swap.code === 0) return { commit: made, before };
       last = new GitError(['update-ref', '--stdin'], swap.code, swap.stderr);
       if (!retryable(last)) throw last;
     }
   } catch (error) {
-    await git(['update-ref', '-d', temp], { cwd, okCodes: [1, 128] }).catch(() => {});
+    await ask(deleteRef(temp), { cwd }).catch(() => {});
     throw error;
   }
-  await git(['update-ref', '-d', temp], { cwd, okCodes: [1, 128] }).catch(() => {});
+  await ask(deleteRef(temp), { cwd }).catch(() => {});
   throw new Error(
     `the note of ${commit} could not be added: ${NOTES_REF} kept moving (${ATTEMPTS} attempts; other tasks write notes too)`,
     { cause: last },
@@ -102,7 +103,7 @@ export async function rewriteNote(cwd: string, commit: string, note: string, wri
     await git(['notes', `--ref=${temp}`, 'add', '-f', '-F', '-', commit], { cwd, input: note, env: dated(options.date) });
     return await gitOut(['rev-parse', temp], { cwd });
   } finally {
-    await git(['update-ref', '-d', temp], { cwd, okCodes: [1, 128] }).catch(() => {});
+    await ask(deleteRef(temp), { cwd }).catch(() => {});
   }
 }
 

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { git } from './exec.js';
+import { ask, ignoreRules } from './queries.js';
 
 /**
  * What the branch tip holds at the paths of a proposal and at their parent folders, for the things
@@ -70,18 +71,6 @@ export const isLfsPointer = (text: string): boolean => text.startsWith('version 
 
 /** For each path the repository ignores: where and by what pattern (`.gitignore:3:*.local`). */
 export async function ignoredBy(worktree: string, paths: string[]): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  if (paths.length === 0) return found;
-  const { stdout } = await git(['check-ignore', '-z', '-v', '--no-index', '--stdin'], {
-    cwd: worktree,
-    input: paths.map((path) => `${path}\0`).join(''),
-    okCodes: [1],
-  });
-  const fields = stdout.split('\0');
-  // -v -z: source, line number, pattern, path; a pattern with `!` re-includes the path.
-  for (let i = 0; i + 3 < fields.length; i += 4) {
-    const [source = '', line = '', pattern = '', path = ''] = fields.slice(i, i + 4);
-    if (pattern && !pattern.startsWith('!')) found.set(path, `${source}:${line}: ${pattern}`);
-  }
-  return found;
+  if (paths.length === 0) return new Map();
+  return ask(ignoreRules(paths), { cwd: worktree });
 }

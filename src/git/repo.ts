@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AgentError } from '../errors.js';
 import { git, GitError } from './exec.js';
+import { ask, commitOf, EXIT, headBranch, shortHead } from './queries.js';
 
 /** The user's repository as hunkwise sees it: where it is and where its git data lives. */
 export interface Repo {
@@ -36,7 +37,7 @@ export async function openRepoWithBranches(cwd: string, pattern: string): Promis
 async function lookAround(cwd: string, extra: string[]): Promise<{ repo: Repo; more: string[] }> {
   const args = ['rev-parse', '--show-toplevel', '--git-common-dir', '--git-dir', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD', ...extra];
   // 128 also when HEAD has no commit: the three paths come first all the same.
-  const result = await git(args, { cwd, okCodes: [128] });
+  const result = await git(args, { cwd, okCodes: [EXIT.fatal] });
   if (result.code !== 0 && /not a git repository/i.test(result.stderr)) {
     throw new AgentError(`${cwd} is not inside a git repository.`, {
       hint: 'hunkwise works on a branch of a git repository: cd into one, or run `git init` and make a first commit.',
@@ -71,11 +72,11 @@ export async function requireStartableHead(repo: Repo): Promise<HeadState> {
   // No git process in the usual case: openRepo read HEAD.
   const { commit = '', name = '' } = repo.head ?? {};
   if (name.startsWith('refs/heads/')) return { branch: name.slice('refs/heads/'.length), ref: name, commit };
-  const ref = await git(['symbolic-ref', '-q', 'HEAD'], { cwd: repo.root, okCodes: [1] });
-  if (ref.code === 1) {
-    const at = await git(['rev-parse', '-q', '--short', 'HEAD'], { cwd: repo.root, okCodes: [1] });
+  const ref = await ask(headBranch(), { cwd: repo.root });
+  if (ref === undefined) {
+    const at = (await ask(shortHead(), { cwd: repo.root })) ?? '';
     throw new AgentError(
-      `HEAD is detached${at.stdout.trim() ? ` at ${at.stdout.trim()}` : ''}: there is no branch to start the task from and to merge it back into.`,
+      `HEAD is detached${at ? ` at ${at}` : ''}: there is no branch to start the task from and to merge it back into.`,
       {
         hint: 'Switch to a branch (git switch <branch>, or git switch -c <new-branch> to make one here), or name the starting point yourself: agent task --base HEAD "<instruction>" (you then merge the task branch by hand).',
       },
@@ -83,7 +84,7 @@ export async function requireStartableHead(repo: Repo): Promise<HeadState> {
   }
   if (repo.head) return { branch: name, ref: name, commit };
   // HEAD names a branch without a commit.
-  throw new AgentError(`The repository has no commits yet (${ref.stdout.trim().replace('refs/heads/', '')} is unborn).`, {
+  throw new AgentError(`The repository has no commits yet (${ref.replace('refs/heads/', '')} is unborn).`, {
     hint: 'Make a first commit (git add -A && git commit -m "Initial commit"), then start the task.',
   });
 }
@@ -112,12 +113,12 @@ export function operationInProgress(gitDir: string): 'merge' | 'rebase' | 'cherr
 
 /** Resolves a user-given ref to a commit, or says it names none. */
 export async function resolveCommit(repo: Repo, rev: string): Promise<string> {
-  const result = await git(['rev-parse', '-q', '--verify', `${rev}^{commit}`], { cwd: repo.root, okCodes: [1, 128] });
-  if (result.code !== 0) {
+  const commit = await ask(commitOf(rev), { cwd: repo.root });
+  if (commit === undefined) {
     throw new AgentError(`'${rev}' does not name a commit in this repository.`, {
       hint: 'Give a branch, tag or commit that exists (git branch -a lists branches).',
       kind: 'usage',
     });
   }
-  return result.stdout.trim();
+  return commit;
 }

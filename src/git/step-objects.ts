@@ -7,6 +7,7 @@ import { processRuns } from '../process-runs.js';
 import { git, GitError, gitOut } from './exec.js';
 import type { NoteWrite } from './notes.js';
 import { WORKTREE_CONFIG } from './worktree.js';
+import { ask, refreshIndex } from './queries.js';
 
 /**
  * A step's objects against a `git gc --prune=now` the user runs meanwhile. Between `hash-object`
@@ -143,7 +144,7 @@ export async function indexMissingObjects(worktree: string): Promise<string[]> {
  */
 export async function resetIndexToHead(worktree: string): Promise<void> {
   await git([...WORKTREE_CONFIG, 'read-tree', 'HEAD'], { cwd: worktree });
-  await git([...WORKTREE_CONFIG, 'update-index', '-q', '--refresh'], { cwd: worktree, okCodes: [1] });
+  await ask(refreshIndex(WORKTREE_CONFIG), { cwd: worktree });
 }
 
 /** On resume: an index that names lost objects is set to the branch tip. Returns the paths that named them. */

@@ -6,6 +6,7 @@ import type { Repo } from './repo.js';
 import { newTaskId, saveTask, type TaskRecord, taskDir } from './task-store.js';
 import { taskCommitMessage } from './trailers.js';
 import { addTaskWorktree, linkDependencyFolders } from './worktree.js';
+import { ask, deleteRef, EXIT, objectExists, refExists } from './queries.js';
 
 export interface CreateTaskOptions {
   repo: Repo;
@@ -84,7 +85,7 @@ export function createTaskRecord(options: CreateTaskOptions): TaskRecord {
  */
 export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExists?: boolean): Promise<void> {
   const exists =
-    branchExists ?? (await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}`], { cwd: repo.root, okCodes: [1] })).code === 0;
+    branchExists ?? (await ask(refExists(`refs/heads/${task.branch}`), { cwd: repo.root }));
   if (!exists && !task.root) {
     task.root = await commitTask(repo, task);
     saveTask(repo.commonDir, task);
@@ -96,8 +97,8 @@ export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExist
     } catch (error) {
       // Until the branch holds it, the task's first commit is reachable from nothing: a `git gc
       // --prune=now` meanwhile takes it. Made again, the branch starts there.
-      const kept = await git(['cat-file', '-e', `${task.root}^{commit}`], { cwd: repo.root, okCodes: [1, 128] });
-      if (exists || kept.code === 0 || attempt === 3) throw error;
+      const kept = await ask(objectExists(`${task.root}^{commit}`), { cwd: repo.root });
+      if (exists || kept || attempt === 3) throw error;
       // What the failed attempt made (the branch at the lost commit, a half-made worktree) goes first.
       await clearFailedAttempt(repo, task);
       task.root = await commitTask(repo, task);
@@ -113,10 +114,11 @@ export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExist
  * there, so that the next attempt starts clean.
  */
 async function clearFailedAttempt(repo: Repo, task: TaskRecord): Promise<void> {
-  await git(['worktree', 'remove', '--force', task.worktree], { cwd: repo.root, okCodes: [1, 128] });
+  // Not registered (nothing was made) is no failure here.
+  await git(['worktree', 'remove', '--force', task.worktree], { cwd: repo.root, okCodes: [EXIT.no, EXIT.fatal] });
   rmSync(task.worktree, { recursive: true, force: true });
   await git(['worktree', 'prune'], { cwd: repo.root });
-  await git(['update-ref', '-d', `refs/heads/${task.branch}`, task.root], { cwd: repo.root, okCodes: [1, 128] });
+  await ask(deleteRef(`refs/heads/${task.branch}`, task.root), { cwd: repo.root });
 }
 
 /**

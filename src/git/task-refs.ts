@@ -5,6 +5,7 @@ import type { Repo } from './repo.js';
 import type { TaskRecord } from './task-store.js';
 import { parseAuditLog, AUDIT_LOG_FORMAT } from './trailers.js';
 import { removeTaskWorktree, WORKTREE_CONFIG } from './worktree.js';
+import { ask, commitOf, deleteRef, headBranch } from './queries.js';
 
 /**
  * Undo and abort keep what they drop: the audit log survives under `refs/hunkwise/`, where
@@ -26,10 +27,9 @@ export const tipRef = (task: TaskRecord): string =>
  * moved since the merge is kept.
  */
 export async function dropMergedBranch(repo: Repo, task: TaskRecord): Promise<boolean> {
-  const kept = await git(['rev-parse', '-q', '--verify', `${mergedRef(task.id)}^{commit}`], { cwd: repo.root, okCodes: [1] });
-  if (kept.code !== 0) return false;
-  const deleted = await git(['update-ref', '-d', `refs/heads/${task.branch}`, kept.stdout.trim()], { cwd: repo.root, okCodes: [128] });
-  return deleted.code === 0;
+  const kept = await ask(commitOf(mergedRef(task.id)), { cwd: repo.root });
+  if (kept === undefined) return false;
+  return ask(deleteRef(`refs/heads/${task.branch}`, kept), { cwd: repo.root });
 }
 
 export interface UndoneStep {
@@ -65,18 +65,13 @@ export async function undoStep(repo: Repo, task: TaskRecord): Promise<UndoneStep
 /** Removes the task's worktree and branch; the branch's history is kept under refs/hunkwise/aborted/. */
 export async function abortTask(repo: Repo, task: TaskRecord): Promise<string> {
   requireOpen(task, 'abort');
-  const checkedOut = await git(['symbolic-ref', '-q', 'HEAD'], { cwd: repo.root, okCodes: [1] });
-  if (checkedOut.stdout.trim() === `refs/heads/${task.branch}`) {
+  if ((await ask(headBranch(), { cwd: repo.root })) === `refs/heads/${task.branch}`) {
     throw new AgentError(`Your checkout is on ${task.branch}, the branch of the task to abort.`, {
       hint: `Switch to another branch first (git switch ${task.base.ref}).`,
       kind: 'usage',
     });
   }
-  const found = await git(['rev-parse', '-q', '--verify', `refs/heads/${task.branch}^{commit}`], {
-    cwd: repo.root,
-    okCodes: [1],
-  });
-  const tip = found.stdout.trim();
+  const tip = (await ask(commitOf(`refs/heads/${task.branch}`), { cwd: repo.root })) ?? '';
   // A branch deleted by hand leaves nothing to keep; the task is still recorded as given up.
   if (tip) await git(['update-ref', abortedRef(task.id), tip], { cwd: repo.root });
   await removeTaskWorktree(repo, task.worktree);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { git } from '../git/exec.js';
+import { ask, gitVar } from '../git/queries.js';
 
 /**
  * Shows text through the pager git would use (GIT_PAGER, core.pager, PAGER, then `less` with
@@ -11,7 +11,7 @@ export async function page(text: string, cwd: string, output: NodeJS.WriteStream
     output.write(text);
     return;
   }
-  const pager = (await git(['var', 'GIT_PAGER'], { cwd, okCodes: [128] })).stdout.trim() || 'less';
+  const pager = (await ask(gitVar('GIT_PAGER'), { cwd })) || 'less';
   if (pager === 'cat' || pager === '') {
     output.write(text);
     return;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { GitError, git } from '../../git/exec.js';
 import { confine, fail, isResult, literalPathspec } from './shared.js';
 import { defineTool } from './define.js';
+import { EXIT } from '../../git/queries.js';
 
 /**
  * grep: matching lines as `path:line: text`, with git grep's semantics (extended regex, tracked
@@ -11,7 +12,6 @@ import { defineTool } from './define.js';
 
 const MAX_MATCHES = 200;
 const MAX_LINE_CHARS = 300;
-const NO_MATCH = 1;
 
 export const grepTool = defineTool({
   name: 'grep',
@@ -45,7 +45,7 @@ export const grepTool = defineTool({
     try {
       ({ stdout, code } = await git([...gitArgs, '--', literalPathspec(target.rel)], {
         cwd: ctx.root,
-        okCodes: [NO_MATCH],
+        okCodes: [EXIT.no],
         signal: ctx.signal,
       }));
     } catch (error) {
@@ -56,7 +56,7 @@ export const grepTool = defineTool({
       );
     }
     const where = target.rel === '.' ? '' : ` in ${target.rel}`;
-    if (code === NO_MATCH) return { content: `No matches for ${args.pattern}${where}.` };
+    if (code === EXIT.no) return { content: `No matches for ${args.pattern}${where}.` };
 
     // Lines of files the config denies (secret-looking ones, say) are left out, and said to be.
     const all = stdout.split('\n').filter((line) => line !== '');
