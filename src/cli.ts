@@ -211,19 +211,8 @@ function report(error: unknown): number {
     );
     return 1;
   }
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === 'git') {
-    process.stderr.write(
-      'agent: git was not found on PATH, and hunkwise keeps every task in git.\nInstall it (apt install git, brew install git, or https://git-scm.com/downloads), then run the command again.\n',
-    );
-    return 1;
-  }
   if (error instanceof GitError) {
-    const identity = /Please tell me who you are|unable to auto-detect email/i.test(error.stderr);
-    process.stderr.write(
-      identity
-        ? 'agent: git does not know who you are, and every step commit is authored by you.\nSet it once: git config --global user.name "Your Name" && git config --global user.email you@example.com\n'
-        : `agent: git ${error.subcommand} failed (exit ${error.code}):\n${error.stderr.trim()}\n`,
-    );
+    process.stderr.write(`agent: git ${error.subcommand} failed (exit ${error.code}):\n${error.stderr.trim()}\n`);
     return 1;
   }
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -22,6 +22,9 @@ export class AgentError extends Error {
  */
 export class TaskFault extends AgentError {}
 
+/** What an error says, whatever was thrown. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 export const usageError = (message: string, hint?: string): AgentError =>
   new AgentError(message, { kind: 'usage', hint });
 

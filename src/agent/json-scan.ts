@@ -1,3 +1,4 @@
+import { messageOf } from '../errors.js';
 /**
  * Reading JSON out of a model's free text: linear, string-aware scans that never throw, and a
  * parse that forgives the slips small models make. Used by the text tool protocol (text-tools.ts).
@@ -27,7 +28,7 @@ export function parseLenient(source: string): Parsed {
         // fall through to the original error, which points into what the model wrote
       }
     }
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, error: messageOf(error) };
   }
 }
 

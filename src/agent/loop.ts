@@ -1,7 +1,7 @@
 import type { LanguageServers } from '../lsp/registry.js';
 import { LspError } from '../lsp/types.js';
 import type { TaskWorktree } from '../git/worktree.js';
-import { TaskFault } from '../errors.js';
+import { messageOf, TaskFault } from '../errors.js';
 import type { ModelProvider, ToolCall } from '../model/types.js';
 import type { Allowance } from './approval-policy.js';
 import { createActionGate } from './approvals.js';
@@ -299,7 +299,7 @@ async function runCall(options: RunTaskOptions, call: ToolCall, ctx: ToolContext
     result = await tool.run(checked.args, ctx);
   } catch (error) {
     if (options.signal.aborted || error instanceof TaskFault) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     const advice = error instanceof LspError ? ' Use grep and read_file instead.' : '';
     return fail(`${tool.name} failed: ${message}${advice}`);
   }

@@ -1,3 +1,4 @@
+import { messageOf } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { type ApprovedFile, restoreFromHead } from '../git/commit-step.js';
 import { gitOut } from '../git/exec.js';
@@ -213,11 +214,11 @@ async function diagnosticsView(ctx: StepContext, changes: FileChange[]): Promise
     return {
       compare: (contents) =>
         view.compare(contents).catch((error: unknown) =>
-          emptyDelta([`${changes.map((c) => c.path).join(', ')} (${error instanceof Error ? error.message : String(error)})`]),
+          emptyDelta([`${changes.map((c) => c.path).join(', ')} (${messageOf(error)})`]),
         ),
     };
   } catch (error) {
-    ctx.emit({ type: 'notice', message: `No diagnostics for this edit: ${error instanceof Error ? error.message : String(error)}` });
+    ctx.emit({ type: 'notice', message: `No diagnostics for this edit: ${messageOf(error)}` });
     return none;
   }
 }

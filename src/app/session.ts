@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, loadConfig, taskNumCtx } from '../config/load.js';
 import { worktreesDir } from '../config/paths.js';
-import { AgentError, TaskFault } from '../errors.js';
+import { AgentError, messageOf, TaskFault } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { git } from '../git/exec.js';
 import { findTask } from '../git/find-task.js';
@@ -176,8 +176,10 @@ async function newSession(
   const conversation = openConversation(repo.commonDir, task);
   const worktree = whenStarted(() =>
     makeTaskWorktree(repo, task, false).catch((error: unknown) => {
-      throw new TaskFault(`The worktree of task ${task.id} could not be made at ${task.worktree}: ${error instanceof Error ? error.message : String(error)}`, {
-        hint: `Nothing of the task is lost: agent task --resume ${task.id} tries again.`,
+      // What the failure already says to do (set git's identity, say) comes first.
+      const fix = error instanceof AgentError && error.hint ? `${error.hint}\nThen ` : 'Nothing of the task is lost: ';
+      throw new TaskFault(`The worktree of task ${task.id} could not be made at ${task.worktree}: ${messageOf(error)}`, {
+        hint: `${fix}agent task --resume ${task.id} tries again.`,
         cause: error,
       });
     }),

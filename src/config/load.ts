@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentError } from '../errors.js';
+import { AgentError, messageOf } from '../errors.js';
 import type { PermissionRule } from '../permissions.js';
 import { userConfigDir } from './paths.js';
 import { contentHash, repositoryOf, splitRepoLayer, trustAnswer, type UntrustedRepoConfig } from './trust.js';
@@ -58,7 +58,7 @@ function readLayer(file: string, problems: string[]): { layer: ConfigLayer; text
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    problems.push(`${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    problems.push(`${file}: not valid JSON (${messageOf(error)})`);
     return { layer: {}, text };
   }
   const result = validateConfig(raw, file);

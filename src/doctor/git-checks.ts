@@ -1,4 +1,4 @@
-import { AgentError } from '../errors.js';
+import { AgentError, messageOf } from '../errors.js';
 import { git, GitError } from '../git/exec.js';
 import { openRepo, requireStartableHead } from '../git/repo.js';
 import { type Check, fail, ok, warn } from './check.js';
@@ -37,9 +37,8 @@ async function checkGitVersion(cwd: string): Promise<Check> {
     }
     return ok('git', said);
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    const detail = code === 'ENOENT' ? 'git was not found on PATH: hunkwise keeps every task in git.' : message;
-    return fail('git', detail, 'Install git (apt install git, brew install git, or https://git-scm.com/downloads).');
+    // git/exec.ts says it in the one wording: "git was not found on PATH, and hunkwise keeps every task in git."
+    return fail('git', messageOf(error), 'Install git (apt install git, brew install git, or https://git-scm.com/downloads).');
   }
 }
 

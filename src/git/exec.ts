@@ -115,7 +115,14 @@ export function gitBytes(
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
       // Node says "spawn git ENOENT" for a missing folder too, which reads as "git is not installed".
-      if (error.code === 'ENOENT' && !existsSync(options.cwd)) {
+      if (error.code === 'ENOENT' && existsSync(options.cwd)) {
+        reject(
+          new AgentError('git was not found on PATH, and hunkwise keeps every task in git.', {
+            hint: 'Install it (apt install git, brew install git, or https://git-scm.com/downloads), then run the command again.',
+            cause: error,
+          }),
+        );
+      } else if (error.code === 'ENOENT') {
         reject(
           new AgentError(`git cannot run in ${options.cwd}: that folder does not exist (was it deleted?).`, {
             hint: "If it was a task's worktree, agent task --resume <task> makes it again from the task branch; agent prune forgets it.",
@@ -133,10 +140,25 @@ export function gitBytes(
         code: code ?? 128,
       };
       if (result.code === 0 || options.okCodes?.includes(result.code)) resolve(result);
-      else reject(new GitError(args, result.code, result.stderr));
+      else reject(failure(new GitError(args, result.code, result.stderr)));
     });
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
+  });
+}
+
+/** git's words when it has no name or email for a commit. */
+const NO_IDENTITY = /Please tell me who you are|unable to auto-detect email/i;
+
+/**
+ * A failed git process, as what it means where that is known: a commit without an identity is
+ * the user's to fix once, said so; anything else stays a GitError for the caller to read.
+ */
+function failure(error: GitError): Error {
+  if (!NO_IDENTITY.test(error.stderr)) return error;
+  return new AgentError('git does not know who you are, and every step commit is authored by you.', {
+    hint: 'Set it once: git config --global user.name "Your Name" && git config --global user.email you@example.com',
+    cause: error,
   });
 }
 

@@ -1,3 +1,4 @@
+import { messageOf } from '../errors.js';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locality } from '../task-model.js';
@@ -131,7 +132,7 @@ async function commitTask(repo: Repo, task: TaskRecord): Promise<string> {
     try {
       return await writeTaskCommit(repo, task);
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
+      const text = messageOf(error);
       if (attempt === 3 || !/unable to write .*No such file or directory/.test(text)) throw error;
     }
   }

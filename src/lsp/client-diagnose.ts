@@ -6,6 +6,7 @@ import type { Documents, OpenDocument } from './client-documents.js';
 import type { PathMapper } from './client-paths.js';
 import type { ServerSession } from './client-session.js';
 import type { DiagnosticsResult } from './types.js';
+import { messageOf } from '../errors.js';
 
 export interface DiagnoseContext {
   paths: PathMapper;
@@ -54,6 +55,6 @@ export async function diagnosticsOf(session: ServerSession, path: string, ctx: D
     if (items === undefined) return { status: 'timeout', waitedMs: Date.now() - started };
     return { status: 'ok', diagnostics: items.map((d) => toDiagnostic(d, relative)) };
   } catch (error) {
-    return { status: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+    return { status: 'unavailable', reason: messageOf(error) };
   }
 }

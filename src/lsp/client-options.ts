@@ -1,5 +1,6 @@
 import type { ServerCapabilities } from 'vscode-languageserver-protocol';
 import type { LanguageClient } from './types.js';
+import { messageOf } from '../errors.js';
 
 /** The options of startLanguageServer (./client.ts), what it returns, and how it says it failed. */
 
@@ -52,7 +53,7 @@ export function reasonOf(error: unknown, options: { language: string; command: s
   const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
   if (code === 'ENOENT') return `${options.command} was not found`;
   if (code === 'EACCES') return `${options.command} is not executable`;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return message.replace(`The ${options.language} language server `, '').replace(/\.$/, '');
 }
 

@@ -16,6 +16,7 @@ import { answerServer, CAPABILITIES } from './client-answers.js';
 import { describeExit, type ExitInfo, killProcess, type ServerProcess, spawnServer, waitForExit } from './client-process.js';
 import { ProgressTracker } from './client-progress.js';
 import { LspError } from './types.js';
+import { messageOf } from '../errors.js';
 
 /** One run of a server process: initialized, answering the server's own requests, stopped once. */
 
@@ -100,7 +101,7 @@ export class ServerSession {
       killProcess(server.child);
       server.connection.dispose();
       const spawnError = error instanceof Error && 'code' in error;
-      const reason = !spawnError && session.exitedAs ? session.exitedAs : error instanceof Error ? error.message : String(error);
+      const reason = !spawnError && session.exitedAs ? session.exitedAs : messageOf(error);
       throw new LspError(reason, { cause: error });
     }
   }
@@ -170,7 +171,7 @@ export class ServerSession {
           resolve(value);
         },
         (error: unknown) => {
-          const message = error instanceof Error ? error.message : String(error);
+          const message = messageOf(error);
           fail(new LspError(`The ${language} language server answered ${method} with an error: ${message}`, { cause: error }));
         },
       );

@@ -20,6 +20,7 @@ import { ServerSession, type SessionOptions } from './client-session.js';
 import { type LanguageServerOptions, type LspTimeouts, reasonOf, type StartedLanguageClient, startFailure } from './client-options.js';
 import { resolveWorkspaceSymbols } from './client-symbols.js';
 import { type DiagnosticsResult, type FileEdits, type Location, LspError, type Position, type SymbolInfo } from './types.js';
+import { messageOf } from '../errors.js';
 
 export type { LanguageServerOptions, LspTimeouts, StartedLanguageClient } from './client-options.js';
 
@@ -224,7 +225,7 @@ class Client implements StartedLanguageClient {
   }
 
   async diagnostics(path: string, signal?: AbortSignal): Promise<DiagnosticsResult> {
-    const session = await this.live().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+    const session = await this.live().catch((error: unknown) => messageOf(error));
     if (typeof session === 'string') return { status: 'unavailable', reason: session };
     return diagnosticsOf(session, path, {
       paths: this.paths,

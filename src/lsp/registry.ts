@@ -1,6 +1,7 @@
 import type { LspTimeouts, StartedLanguageClient } from './client-options.js';
 import { findServer, findServerRoot, installHintOf, languageOf, type LspOverrides, type ServerSpec } from './servers.js';
 import type { LanguageClient } from './types.js';
+import { messageOf } from '../errors.js';
 
 export interface LanguageServersOptions {
   /** The task's worktree: the paths asked about and answered are relative to it. */
@@ -89,7 +90,7 @@ export function createLanguageServers(options: LanguageServersOptions): Language
       clients.push(client);
       return client;
     } catch (error) {
-      notice(`${error instanceof Error ? error.message : String(error)} ${fallback(language)}`);
+      notice(`${messageOf(error)} ${fallback(language)}`);
       return undefined;
     }
   }

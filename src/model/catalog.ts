@@ -1,4 +1,4 @@
-import { usageError } from '../errors.js';
+import { messageOf, usageError } from '../errors.js';
 import { errorCode, isRecord } from './error-code.js';
 import type { ProviderApi } from './apis.js';
 import { apiOf } from './index.js';
@@ -223,6 +223,6 @@ function openAIError(openai: typeof import('openai'), error: unknown, source: Ca
       : 'This server needs an API key: name its environment variable in the config ("apiKeyEnv").';
     return make('server', `${baseUrl} refused the request (${error.status}).`, hint);
   }
-  const text = error instanceof Error ? error.message : String(error);
+  const text = messageOf(error);
   return make('server', `${baseUrl} could not list its models: ${text}`, CHECK_SERVER);
 }

@@ -8,6 +8,7 @@ import {
   type ToolCall,
   type ToolDefinition,
 } from './types.js';
+import { messageOf } from '../errors.js';
 
 /**
  * A remote provider seen through a mask: every string of every request — the system prompt, the
@@ -51,7 +52,7 @@ export function maskedProvider(provider: ModelProvider, load: () => Promise<Text
       } catch (error) {
         // Nothing unmasked is ever sent: without its mask the request is not made.
         loading = undefined;
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = messageOf(error);
         yield { type: 'error', error: new ModelError('server', `hunkwise could not load its secret masking (${reason}); nothing was sent`, undefined, error) };
         return;
       }

@@ -14,6 +14,7 @@ import {
   type ToolDefinition,
   type TurnStats,
 } from './types.js';
+import { messageOf } from '../errors.js';
 
 /**
  * The Ollama provider: Ollama's native API (src/model/ollama-http.ts), its answers and failures in
@@ -182,7 +183,7 @@ export function toModelError(error: unknown, target: Target, signal?: AbortSigna
   const make = (kind: ModelErrorKind, message: string, hint?: string) => new ModelError(kind, message, hint, error);
   const { host, model } = target;
   if (signal?.aborted) return make('aborted', `the request to Ollama at ${host} was stopped`);
-  const text = error instanceof Error ? error.message : String(error);
+  const text = messageOf(error);
   if (error instanceof OllamaHttpError) {
     const { status } = error;
     if (status === 404 && /model\b.*\bnot found/i.test(text)) {

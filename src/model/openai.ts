@@ -14,6 +14,7 @@ import {
   type ToolCall,
   type ToolDefinition,
 } from './types.js';
+import { messageOf } from '../errors.js';
 
 /**
  * The provider for OpenAI-compatible chat completions (OpenAI, OpenRouter, LM Studio, llama.cpp's
@@ -296,7 +297,7 @@ function toModelError(error: unknown, target: Target, signal: AbortSignal | unde
     return new ModelError('server', `${baseUrl} answered ${status}: ${detail}`, undefined, error, status);
   }
   if (error instanceof APIError) return make('server', `${baseUrl} sent an error in its answer: ${error.message}`);
-  const text = error instanceof Error ? error.message : String(error);
+  const text = messageOf(error);
   const code = errorCode(error);
   if (started || text === 'terminated' || (code && BROKEN_CODES.has(code))) {
     return make('stream_broken', `the connection to ${baseUrl} broke before the answer was complete`);

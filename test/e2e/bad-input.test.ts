@@ -168,6 +168,25 @@ describe('the repository', () => {
   });
 });
 
+describe('git itself', () => {
+  it('no identity to author commits with: says so once, with the two config lines, and leaves the checkout as it was', async () => {
+    const { repo, env } = await setup([FINISH]);
+    const before = snapshotCheckout(repo);
+    const anonymous: NodeJS.ProcessEnv = { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'true' };
+    for (const name of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL']) delete anonymous[name];
+    const run = await agent(repo, anonymous, 'task', 'do it');
+    expectSays(run, 1, 'git does not know who you are, and every step commit is authored by you.', 'git config --global user.name "Your Name" && git config --global user.email you@example.com');
+    expect(run.stderr).not.toMatch(/Please tell me who you are|failed \(exit/);
+    expect(snapshotCheckout(repo)).toBe(before);
+  });
+
+  it('not on PATH: says to install it', async () => {
+    const repo = newRepo();
+    const run = await agent(repo, { ...repo.env, PATH: '/nonexistent' }, 'list');
+    expectSays(run, 1, 'git was not found on PATH, and hunkwise keeps every task in git.', 'apt install git');
+  });
+});
+
 describe('the model', () => {
   it('the Ollama server not running: says how to start it', async () => {
     const repo = newRepo();

@@ -174,7 +174,7 @@ describe('agent doctor', () => {
     mkdirSync(emptyDir);
     const { run, checks } = await doctorJson(repo.root, { ...env, PATH: emptyDir });
     expect(run.code).toBe(1);
-    expect(byName(checks, 'git')).toMatchObject({ status: 'fail', detail: 'git was not found on PATH: hunkwise keeps every task in git.' });
+    expect(byName(checks, 'git')).toMatchObject({ status: 'fail', detail: 'git was not found on PATH, and hunkwise keeps every task in git.' });
     expect(byName(checks, 'git')?.fix).toContain('Install git');
     expect(byName(checks, 'provider')?.status).toBe('ok');
   });
