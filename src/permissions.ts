@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { globToRegExp } from './glob.js';
 
 /**
  * The permission rules of the configuration (SPEC sections 5 and 9): per class (`read`, `edit`,
@@ -129,31 +130,15 @@ function ruleCovers(rule: PermissionRule, subject: string | undefined): boolean 
 }
 
 /**
- * Path globs: `*` and `?` within one name, `**` across folders. A pattern without `/` matches a
- * name at any depth (`*.pem`, `.env*`); one with `/` matches from the repository root (`src/**`,
- * `docs/*.md`). `folder/**` also covers the folder itself.
+ * Path globs, in the dialect of glob.ts (`*`, `?`, `**`, `[abc]`, `{a,b}`). A pattern without `/`
+ * matches a name at any depth (`*.pem`, `.env*`); one with `/` matches from the repository root
+ * (`src/**`, `docs/*.md`). `folder/**` also covers the folder itself.
  */
 export function pathPatternCovers(pattern: string, path: string): boolean {
   const clean = pattern.replace(/^\.\//, '').replace(/\/+$/, '');
   if (!clean.includes('/')) return globToRegExp(clean).test(posix.basename(path));
   if (clean.endsWith('/**') && path === clean.slice(0, -3)) return true;
   return globToRegExp(clean).test(path);
-}
-
-function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i] ?? '';
-    if (char === '*' && glob[i + 1] === '*') {
-      // `**/` matches zero or more folders; a trailing `**` everything below.
-      const slash = glob[i + 2] === '/';
-      source += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (char === '*') source += '[^/]*';
-    else if (char === '?') source += '[^/]';
-    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
 }
 
 /** Shell syntax that chains or redirects: what follows a command prefix must have none of it. */

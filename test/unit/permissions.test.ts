@@ -23,6 +23,11 @@ describe('path patterns', () => {
     expect(pathPatternCovers('docs/*.md', 'docs/sub/a.md')).toBe(false);
     expect(pathPatternCovers('**/fixtures/**', 'test/fixtures/x.json')).toBe(true);
     expect(pathPatternCovers('./lib/?.js', 'lib/a.js')).toBe(true);
+    // The dialect list_files speaks too: alternatives and character sets.
+    expect(pathPatternCovers('*.{pem,key}', 'certs/server.key')).toBe(true);
+    expect(pathPatternCovers('*.{pem,key}', 'certs/server.crt')).toBe(false);
+    expect(pathPatternCovers('config/[!a]*.json', 'config/b.json')).toBe(true);
+    expect(pathPatternCovers('config/[!a]*.json', 'config/a.json')).toBe(false);
   });
 
   it('know the files that usually hold secrets, and not code that looks like them', () => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { GitError } from '../../git/exec.js';
 import { confine, fail, isResult, listRepoFiles } from './shared.js';
 import { defineTool } from './define.js';
+import { globToRegExp } from '../../glob.js';
 
 /**
  * list_files: tracked and untracked-not-ignored files under a folder (`git ls-files --cached
@@ -66,35 +67,4 @@ export function globMatcher(pattern: string, folder = '.'): (path: string) => bo
   if (!glob.includes('/')) return (path) => re.test(path.slice(path.lastIndexOf('/') + 1));
   const prefix = folder === '.' ? '' : `${folder}/`;
   return (path) => re.test(path) || (path.startsWith(prefix) && re.test(path.slice(prefix.length)));
-}
-
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  let braces = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] ?? '';
-    if (c === '*' && glob[i + 1] === '*') {
-      const slash = glob[i + 2] === '/';
-      out += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close === -1) out += '\\[';
-      else {
-        const body = glob.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\');
-        out += `[${body}]`;
-        i = close;
-      }
-    } else if (c === '{') {
-      braces++;
-      out += '(?:';
-    } else if (c === '}' && braces > 0) {
-      braces--;
-      out += ')';
-    } else if (c === ',' && braces > 0) out += '|';
-    else out += c.replace(/[.+^$()|\\/{}]/g, '\\$&');
-  }
-  return new RegExp(`^${out}${')'.repeat(braces)}$`);
 }
