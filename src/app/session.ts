@@ -9,7 +9,7 @@ import { findTask } from '../git/find-task.js';
 import { openRepo, type Repo, requireNoOperation, requireStartableHead, resolveCommit } from '../git/repo.js';
 import { createTaskRecord, makeTaskWorktree } from '../git/task-branch.js';
 import { lockTask } from '../git/task-lock.js';
-import { loadTask, saveTask, type TaskRecord } from '../git/task-store.js';
+import { isClosed, loadTask, saveTask, type TaskRecord } from '../git/task-store.js';
 import { recordTrust, type UntrustedRepoConfig } from '../config/trust.js';
 import { type TaskWorktree, worktreeExists } from '../git/worktree.js';
 import { catalogSource, missingKey } from '../model/catalog.js';
@@ -200,7 +200,7 @@ function openConversation(commonDir: string, task: TaskRecord): Conversation {
 
 async function resumeSession(repo: Repo, config: Config, request: SessionRequest): Promise<OpenedSession> {
   const found = findTask(repo.commonDir, request.resume ?? '');
-  if (found.status === 'merged' || found.status === 'aborted') {
+  if (isClosed(found)) {
     throw new AgentError(`Task ${found.id} is ${found.status}: there is nothing to resume.`, {
       hint: 'Start a new task with agent task "<instruction>".',
       kind: 'usage',

@@ -1,5 +1,6 @@
 import type { Command, Option } from 'commander';
 import { usageError } from '../errors.js';
+import { isClosed } from '../git/task-store.js';
 
 /**
  * Shell completion. `agent completion <shell>` prints a few lines of glue for bash, zsh or fish;
@@ -140,7 +141,7 @@ async function valuesOf(name: string, program: Command, command: string): Promis
       const { listTasks } = await import('./list.js');
       const tasks = await listTasks(process.cwd());
       // A merged or aborted task cannot be merged, undone, aborted or resumed again: not offered there.
-      const offered = READS_ANY_TASK.has(command) ? tasks : tasks.filter((t) => t.status !== 'merged' && t.status !== 'aborted');
+      const offered = READS_ANY_TASK.has(command) ? tasks : tasks.filter((t) => !isClosed(t));
       return offered.map((t) => ({ value: t.id, description: `${t.status}: ${t.instruction}` }));
     }
     case 'classes':

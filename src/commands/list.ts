@@ -1,6 +1,6 @@
 import { gitOut } from '../git/exec.js';
 import { openRepoWithBranches } from '../git/repo.js';
-import { loadTasks, type TaskRecord } from '../git/task-store.js';
+import { isClosed, loadTasks, type TaskRecord } from '../git/task-store.js';
 import { worktreeExists } from '../git/worktree.js';
 
 export interface ListOptions {
@@ -47,7 +47,7 @@ export async function listTasks(cwd: string): Promise<TaskSummary[]> {
     id: task.id,
     branch: task.branch,
     // A task whose branch is not made yet (it is, while the model reads the first prompt) is not missing it.
-    status: task.status !== 'aborted' && task.status !== 'merged' && task.root !== '' && !branches.has(task.branch) ? 'missing' : task.status,
+    status: !isClosed(task) && task.root !== '' && !branches.has(task.branch) ? 'missing' : task.status,
     steps: task.steps,
     models: task.models,
     locality: task.locality,
@@ -56,14 +56,14 @@ export async function listTasks(cwd: string): Promise<TaskSummary[]> {
     createdAt: task.createdAt,
     worktree: task.worktree,
     worktreeExists: exists,
-    worktreeMissing: (task.status === 'active' || task.status === 'ready') && !exists,
+    worktreeMissing: !isClosed(task) && !exists,
     };
   });
 }
 
 export async function listCommand(options: ListOptions): Promise<void> {
   const every = await listTasks(process.cwd());
-  const tasks = options.all ? every : every.filter((t) => t.status !== 'merged' && t.status !== 'aborted');
+  const tasks = options.all ? every : every.filter((t) => !isClosed(t));
   if (options.json) {
     process.stdout.write(`${JSON.stringify(tasks)}\n`);
     return;

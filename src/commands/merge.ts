@@ -3,7 +3,7 @@ import { changedPaths } from '../git/read-files.js';
 import { type MergeMode, mergeTask } from '../git/merge.js';
 import { openRepo } from '../git/repo.js';
 import { whileLocked } from '../git/task-lock.js';
-import { saveTask } from '../git/task-store.js';
+import { isClosed, saveTask } from '../git/task-store.js';
 import { dropMergedBranch, mergedRef } from '../git/task-refs.js';
 import { git } from '../git/exec.js';
 import { removeTaskWorktree } from '../git/worktree.js';
@@ -24,7 +24,7 @@ export interface MergeOptions {
 export async function mergeCommand(query: string, options: MergeOptions): Promise<void> {
   const repo = await openRepo(process.cwd());
   const task = findTask(repo.commonDir, query);
-  if (task.status === 'merged' || task.status === 'aborted') {
+  if (isClosed(task)) {
     throw new AgentError(`Task ${task.id} is already ${task.status}.`, { kind: 'usage' });
   }
   const mode: MergeMode = options.squash ? 'squash' : options.ffOnly ? 'ff-only' : 'no-ff';

@@ -4,7 +4,7 @@ import { git } from '../git/exec.js';
 import { changedPaths } from '../git/read-files.js';
 import { openRepo } from '../git/repo.js';
 import { dropMergedBranch } from '../git/task-refs.js';
-import { loadTasks, taskDir } from '../git/task-store.js';
+import { isClosed, loadTasks, taskDir } from '../git/task-store.js';
 import { removeTaskWorktree, worktreeExists } from '../git/worktree.js';
 import { missingWorktreeNote } from './list.js';
 
@@ -29,7 +29,7 @@ export async function pruneTasks(cwd: string, force = false): Promise<PruneRepor
   await git(['worktree', 'prune'], { cwd: repo.root });
   const report: PruneReport = { removedWorktrees: [], clearedState: [], missingWorktrees: [], keptWorktrees: [], deletedBranches: [] };
   for (const task of loadTasks(repo.commonDir)) {
-    const done = task.status === 'merged' || task.status === 'aborted';
+    const done = isClosed(task);
     if (!done) {
       if (!worktreeExists(task.worktree)) {
         report.missingWorktrees.push({ id: task.id, branch: task.branch, worktree: task.worktree });

@@ -3,7 +3,7 @@ import { findTask } from '../git/find-task.js';
 import { openRepo, type Repo } from '../git/repo.js';
 import { tipRef } from '../git/task-refs.js';
 import type { BranchErrors } from '../agent/branch-errors.js';
-import type { TaskRecord } from '../git/task-store.js';
+import { isClosed, type TaskRecord } from '../git/task-store.js';
 import { worktreeExists } from '../git/worktree.js';
 import { type AuditedCommit, AUDIT_LOG_FORMAT, parseAuditLog } from '../git/trailers.js';
 import { type Colors, createColors } from '../ui/color.js';
@@ -49,7 +49,7 @@ export async function reviewTask(repo: Repo, query: string, options: { stat?: bo
   ]);
   const explanations = new Map(bodies.map(({ commit, body }) => [commit, explanationOf(body)] as const));
   const commits = parseAuditLog(log).map((commit) => ({ ...commit, explanation: explanations.get(commit.commit) ?? '' }));
-  const open = task.status === 'active' || task.status === 'ready';
+  const open = !isClosed(task);
   const exists = worktreeExists(task.worktree);
   return { task, commits, diff, worktreeExists: exists, worktreeMissing: open && !exists };
 }

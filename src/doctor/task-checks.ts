@@ -1,6 +1,6 @@
 import { openRepo } from '../git/repo.js';
 import { indexMissingObjects } from '../git/step-objects.js';
-import { loadTasks, type TaskRecord } from '../git/task-store.js';
+import { isClosed, loadTasks, type TaskRecord } from '../git/task-store.js';
 import { worktreeExists } from '../git/worktree.js';
 import { type Check, fail, ok } from './check.js';
 
@@ -14,7 +14,7 @@ export async function taskWorktreeChecks(repoRoot: string | undefined): Promise<
   const repo = await openRepo(repoRoot).catch(() => undefined);
   if (!repo) return [];
   const open = loadTasks(repo.commonDir).filter(
-    (task) => (task.status === 'active' || task.status === 'ready') && worktreeExists(task.worktree),
+    (task) => !isClosed(task) && worktreeExists(task.worktree),
   );
   if (open.length === 0) return [];
   const found = await Promise.all(

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { AgentError } from '../errors.js';
 import { git, gitOut } from './exec.js';
 import type { Repo } from './repo.js';
-import type { TaskRecord } from './task-store.js';
+import { isClosed, type TaskRecord } from './task-store.js';
 import { parseAuditLog, AUDIT_LOG_FORMAT } from './trailers.js';
 import { removeTaskWorktree, WORKTREE_CONFIG } from './worktree.js';
 import { ask, commitOf, deleteRef, headBranch } from './queries.js';
@@ -80,7 +80,7 @@ export async function abortTask(repo: Repo, task: TaskRecord): Promise<string> {
 }
 
 function requireOpen(task: TaskRecord, verb: string): void {
-  if (task.status === 'merged' || task.status === 'aborted') {
+  if (isClosed(task)) {
     throw new AgentError(`Task ${task.id} is ${task.status}: it cannot ${verb === 'undo' ? 'be undone' : 'be aborted'}.`, {
       kind: 'usage',
     });

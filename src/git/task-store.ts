@@ -25,6 +25,9 @@ import type { ModelUsage } from './trailers.js';
 
 export type TaskStatus = 'active' | 'ready' | 'merged' | 'aborted';
 
+/** A task that is over, merged or aborted: nothing more is done in it (an open one is active or ready). */
+export const isClosed = (task: { status: string }): boolean => task.status === 'merged' || task.status === 'aborted';
+
 export interface TaskRecord {
   id: string;
   branch: string;

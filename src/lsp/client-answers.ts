@@ -1,12 +1,13 @@
 import { ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
 import type { ClientCapabilities, SymbolKind, WorkspaceFolder } from 'vscode-languageserver-protocol';
+import { SYMBOL_KIND_NAMES } from './types.js';
 
 /**
  * What the client tells a server it can do (only what hunkwise uses), and its answers to the
  * server's own requests, given at once so that no server stalls waiting for a client.
  */
 
-const SYMBOL_KINDS = Array.from({ length: 26 }, (_, i) => i + 1) as SymbolKind[];
+const SYMBOL_KINDS = SYMBOL_KIND_NAMES.map((_, i) => i + 1) as SymbolKind[];
 
 export const CAPABILITIES: ClientCapabilities = {
   general: { positionEncodings: ['utf-16'] },

@@ -1,16 +1,10 @@
 import type * as lsp from 'vscode-languageserver-protocol';
 import type { PathMapper } from './client-paths.js';
-import { type Diagnostic, type FileEdits, type Location, LspError, type Severity, type SymbolInfo, type SymbolKindName } from './types.js';
+import { type Diagnostic, type FileEdits, type Location, LspError, type Severity, SYMBOL_KIND_NAMES, type SymbolInfo, type SymbolKindName } from './types.js';
 
 /** From the protocol's shapes to the narrow ones of ./types.ts. Pure apart from path mapping. */
 
-const KINDS: SymbolKindName[] = [
-  'file', 'module', 'namespace', 'package', 'class', 'method', 'property', 'field', 'constructor',
-  'enum', 'interface', 'function', 'variable', 'constant', 'string', 'number', 'boolean', 'array',
-  'object', 'key', 'null', 'enumMember', 'struct', 'event', 'operator', 'typeParameter',
-];
-
-export const kindName = (kind: lsp.SymbolKind): SymbolKindName => KINDS[kind - 1] ?? 'variable';
+export const kindName = (kind: lsp.SymbolKind): SymbolKindName => SYMBOL_KIND_NAMES[kind - 1] ?? 'variable';
 
 const SEVERITIES: Severity[] = ['error', 'warning', 'information', 'hint'];
 

@@ -1,25 +1,10 @@
-import { extname } from 'node:path';
+import { languageIdOf } from './servers.js';
 
 /**
  * What the server has been told about each file: its whole text and version (we always send the
  * full text, which servers of every sync kind accept). Versions of a file only ever grow within a
  * client, even across close and reopen, so a diagnostics report can be matched to the text it is of.
  */
-
-const LANGUAGE_IDS: Record<string, string> = {
-  ts: 'typescript', mts: 'typescript', cts: 'typescript', tsx: 'typescriptreact',
-  js: 'javascript', mjs: 'javascript', cjs: 'javascript', jsx: 'javascriptreact',
-  py: 'python', pyi: 'python', go: 'go', rs: 'rust',
-  c: 'c', h: 'c', cc: 'cpp', cpp: 'cpp', cxx: 'cpp', hh: 'cpp', hpp: 'cpp', hxx: 'cpp',
-  json: 'json', java: 'java', rb: 'ruby', php: 'php', cs: 'csharp', swift: 'swift',
-  kt: 'kotlin', lua: 'lua', sh: 'shellscript', zig: 'zig', ex: 'elixir', exs: 'elixir',
-};
-
-/** The LSP language identifier of a file, from its extension (the extension itself when unknown). */
-export function languageIdOf(path: string): string {
-  const ext = extname(path).slice(1).toLowerCase();
-  return LANGUAGE_IDS[ext] ?? ext;
-}
 
 export interface OpenDocument {
   /** The absolute real path. */

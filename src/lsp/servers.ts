@@ -108,11 +108,37 @@ const onPath = (command: string) => async (): Promise<Located | undefined> => {
 const configHint = (language: string): string =>
   `or set its command in the config ("lsp": { "${language}": { "command": "..." } }, or false to turn it off)`;
 
+/** The LSP language identifier of each extension a built-in server handles, per server. */
+const LANGUAGE_IDS = {
+  typescript: {
+    ts: 'typescript', tsx: 'typescriptreact', mts: 'typescript', cts: 'typescript',
+    js: 'javascript', jsx: 'javascriptreact', mjs: 'javascript', cjs: 'javascript',
+  },
+  python: { py: 'python', pyi: 'python' },
+  go: { go: 'go' },
+  rust: { rs: 'rust' },
+  cpp: { c: 'c', h: 'c', cc: 'cpp', cpp: 'cpp', cxx: 'cpp', hh: 'cpp', hpp: 'cpp', hxx: 'cpp' },
+};
+
+/** Languages hunkwise has no server of its own for, which a user may configure one for. */
+const OTHER_LANGUAGE_IDS: Record<string, string> = {
+  json: 'json', java: 'java', rb: 'ruby', php: 'php', cs: 'csharp', swift: 'swift',
+  kt: 'kotlin', lua: 'lua', sh: 'shellscript', zig: 'zig', ex: 'elixir', exs: 'elixir',
+};
+
+const ALL_LANGUAGE_IDS: Record<string, string> = Object.assign({}, ...Object.values(LANGUAGE_IDS), OTHER_LANGUAGE_IDS);
+
+/** The LSP language identifier of a file, from its extension (the extension itself when unknown). */
+export function languageIdOf(path: string): string {
+  const ext = extname(path).slice(1).toLowerCase();
+  return ALL_LANGUAGE_IDS[ext] ?? ext;
+}
+
 export const BUILTIN_SERVERS: Record<string, Builtin> = {
   typescript: {
     language: 'typescript',
     args: ['--lsp', '--stdio'],
-    extensions: ['ts', 'tsx', 'mts', 'cts', 'js', 'jsx', 'mjs', 'cjs'],
+    extensions: Object.keys(LANGUAGE_IDS.typescript),
     rootMarkers: ['tsconfig.json', 'jsconfig.json', 'package.json'],
     // Rename the re-exports and aliased imports too, rather than keeping the old name as an alias.
     // No automatic type acquisition: it runs npm install from the registry into ~/.cache/typescript,
@@ -127,7 +153,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
   python: {
     language: 'python',
     args: ['--stdio'],
-    extensions: ['py', 'pyi'],
+    extensions: Object.keys(LANGUAGE_IDS.python),
     rootMarkers: ['pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt', 'pyrightconfig.json'],
     readyLog: /Found \d+ source files?|No source files found/,
     installHint: `Install pyright (npm install -g pyright, or pip install pyright), ${configHint('python')}.`,
@@ -136,7 +162,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
   go: {
     language: 'go',
     args: [],
-    extensions: ['go'],
+    extensions: Object.keys(LANGUAGE_IDS.go),
     rootMarkers: ['go.mod', 'go.work'],
     installHint: `Install gopls (go install golang.org/x/tools/gopls@latest), ${configHint('go')}.`,
     locate: onPath('gopls'),
@@ -144,7 +170,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
   rust: {
     language: 'rust',
     args: [],
-    extensions: ['rs'],
+    extensions: Object.keys(LANGUAGE_IDS.rust),
     rootMarkers: ['Cargo.toml'],
     installHint: `Install rust-analyzer (rustup component add rust-analyzer), ${configHint('rust')}.`,
     locate: onPath('rust-analyzer'),
@@ -153,7 +179,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
   cpp: {
     language: 'cpp',
     args: [],
-    extensions: ['c', 'h', 'cc', 'cpp', 'cxx', 'hh', 'hpp', 'hxx'],
+    extensions: Object.keys(LANGUAGE_IDS.cpp),
     rootMarkers: ['compile_commands.json', 'CMakeLists.txt', '.clangd'],
     installHint: `Install clangd (apt install clangd, brew install llvm), ${configHint('cpp')}.`,
     locate: onPath('clangd'),

@@ -14,11 +14,14 @@ export interface Range {
   end: Position;
 }
 
-export type SymbolKindName =
-  | 'file' | 'module' | 'namespace' | 'package' | 'class' | 'method' | 'property' | 'field'
-  | 'constructor' | 'enum' | 'interface' | 'function' | 'variable' | 'constant' | 'string'
-  | 'number' | 'boolean' | 'array' | 'object' | 'key' | 'null' | 'enumMember' | 'struct'
-  | 'event' | 'operator' | 'typeParameter';
+/** The protocol's symbol kinds by name, in its order: kind N is the Nth. */
+export const SYMBOL_KIND_NAMES = [
+  'file', 'module', 'namespace', 'package', 'class', 'method', 'property', 'field', 'constructor',
+  'enum', 'interface', 'function', 'variable', 'constant', 'string', 'number', 'boolean', 'array',
+  'object', 'key', 'null', 'enumMember', 'struct', 'event', 'operator', 'typeParameter',
+] as const;
+
+export type SymbolKindName = (typeof SYMBOL_KIND_NAMES)[number];
 
 /** A declaration as the server reports it. */
 export interface SymbolInfo {
