@@ -1,6 +1,8 @@
-// What the fake model servers (fake-ollama/, fake-openai/) share: reading a request, answering
-// JSON, and running one by hand from the command line. Plain ESM, no dependencies.
+// What the fake model servers (fake-ollama/, fake-openai/) share: the scripted server itself
+// (requests recorded, turns taken in order, answers streamed, cut or held), answering JSON, and
+// running one by hand from the command line. Plain ESM, no dependencies. Types: fake-http.d.ts.
 import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
+import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -96,4 +98,102 @@ export async function listen(server, port, host = '127.0.0.1') {
   });
   const address = server.address();
   return typeof address === 'object' && address ? address.port : 0;
+}
+
+/**
+ * A scripted fake model server on `host` (127.0.0.1 unless told): every request recorded (and
+ * passed to `options.onRequest`), then answered by `route(entry, res, answers)`. `answers.next(body)`
+ * is the next scripted turn (the script's, or its function's), `answers.open(entry, res)` the way
+ * to answer one: wait, end, cut, or stream items with the turn's cuts, holds and delays.
+ * `extra(req)` adds fields to each recorded request; `fail(res, message)` answers a route that threw.
+ */
+export async function startScriptedServer(options, { name, chatPath, host = '127.0.0.1', extra = () => ({}), route, fail }) {
+  const requests = [];
+  const stopping = new AbortController();
+  let script = options.script ?? [];
+  let turnIndex = 0;
+
+  const answers = {
+    async next(body) {
+      const index = turnIndex++;
+      const turn = typeof script === 'function' ? await script(body, index) : script[index];
+      return { turn, index };
+    },
+    open(entry, res) {
+      let finished = false;
+      res.on('close', () => {
+        if (!finished && !stopping.signal.aborted) entry.clientClosedEarly = true;
+      });
+      const done = () => {
+        finished = true;
+      };
+      const cut = () => {
+        finished = true;
+        res.socket?.destroy();
+      };
+      return {
+        done,
+        cut,
+        wait: (ms) => pause(ms, res, stopping.signal),
+        /** Writes each item as `encode` makes it, then ends with `end`; `turn.cutAfter`/`hangAfter` count items. */
+        async stream(turn, { headers, items, encode, delayMs, end }) {
+          res.writeHead(200, headers);
+          res.flushHeaders();
+          for (const [i, item] of items.entries()) {
+            if (turn.cutAfter === i) return cut();
+            if (turn.hangAfter === i) return; // hold the connection open until the client leaves or close()
+            if (i > 0 && delayMs && !(await pause(delayMs, res, stopping.signal))) return;
+            if (res.destroyed) return;
+            await new Promise((resolve) => res.write(encode(item), resolve));
+          }
+          done();
+          res.end(end);
+        },
+      };
+    },
+  };
+
+  const server = http.createServer((req, res) => {
+    const receivedAt = Date.now();
+    readBody(req)
+      .then(
+        (raw) => {
+          const entry = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], ...extra(req), body: parseJson(raw), receivedAt };
+          requests.push(entry);
+          options.onRequest?.(entry);
+          return route(entry, res, answers);
+        },
+        () => res.destroy(),
+      )
+      .catch((error) => fail(res, `${name}: ${error?.message ?? error}`));
+  });
+  const port = await listen(server, options.port, host);
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    requests,
+    chatRequests: () => requests.filter((r) => r.path === chatPath).map((r) => r.body),
+    setScript(next) {
+      script = next;
+      turnIndex = 0;
+    },
+    close() {
+      stopping.abort();
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** Pieces of `chunkSize` characters, or of up to three words each (whitespace kept). */
+export function splitContent(content, chunkSize) {
+  if (!content) return [];
+  if (chunkSize && chunkSize > 0) {
+    const pieces = [];
+    for (let i = 0; i < content.length; i += chunkSize) pieces.push(content.slice(i, i + chunkSize));
+    return pieces;
+  }
+  return content.match(/\s*(?:\S+\s*){1,3}|\s+/g) ?? [content];
 }

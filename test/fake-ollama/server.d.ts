@@ -3,6 +3,8 @@
  * 127.0.0.1, Ollama's wire format; each test scripts the answers and asserts on what was sent.
  */
 
+import type { Recorded, Script, ScriptedServer } from '../fake-http.js';
+
 /** A model the server knows. Left out: tools true, contextLength 32768, family qwen2. */
 export interface FakeModel {
   name: string;
@@ -74,20 +76,9 @@ export interface FakeChatBody {
  * tools supported), or a function of the request and that 0-based index. Running out (or the
  * function returning undefined) answers 500 `fake ollama: no scripted turn left for request N`.
  */
-export type FakeScript =
-  | FakeTurn[]
-  | ((request: FakeChatBody, index: number) => FakeTurn | undefined | Promise<FakeTurn | undefined>);
+export type FakeScript = Script<FakeTurn, FakeChatBody>;
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  /** Parsed JSON, or null when the body was empty or not JSON. */
-  body: unknown;
-  /** Date.now() when the request arrived. */
-  receivedAt: number;
-  /** Set on a chat request whose connection the client closed before the answer was complete. */
-  clientClosedEarly?: true;
-}
+export type RecordedRequest = Recorded;
 
 export interface FakeOllamaOptions {
   /** Default: DEFAULT_MODELS (qwen2.5-coder:7b with tools, context length 32768). */
@@ -99,23 +90,10 @@ export interface FakeOllamaOptions {
   onRequest?: (request: RecordedRequest) => void;
 }
 
-export interface FakeOllama {
-  /** http://127.0.0.1:PORT */
-  readonly url: string;
-  readonly port: number;
-  /** Every request, in order of arrival. */
-  readonly requests: RecordedRequest[];
-  /** The bodies of the /api/chat requests, in order. */
-  chatRequests(): FakeChatBody[];
-  /** Replaces the script and starts again from its first turn. */
-  setScript(script: FakeScript): void;
-  /** Stops listening and destroys every open connection; resolves when nothing is left. */
-  close(): Promise<void>;
-}
+export type FakeOllama = ScriptedServer<FakeChatBody, FakeTurn, RecordedRequest>;
 
 export const DEFAULT_MODELS: readonly FakeModel[];
 
 export function startFakeOllama(options?: FakeOllamaOptions): Promise<FakeOllama>;
 
-/** How a turn's content is cut into streamed pieces. */
-export function splitContent(content: string, chunkSize?: number): string[];
+export { splitContent } from '../fake-http.js';

@@ -4,6 +4,8 @@
  * scripts the answers and asserts on what was sent. Routes live under /v1.
  */
 
+import type { Recorded, Script, ScriptedServer } from '../fake-http.js';
+
 /**
  * A model GET /v1/models lists. Every key but `tools` is written on the model object as it is,
  * so `context_length` or `max_model_len` (as OpenRouter and vLLM send them) can be scripted.
@@ -75,20 +77,10 @@ export interface FakeChatBody {
  * model, tools supported), or a function of the request and that 0-based index. Running out
  * answers 500 `fake openai: no scripted turn left for request N`.
  */
-export type FakeScript =
-  | FakeTurn[]
-  | ((request: FakeChatBody, index: number) => FakeTurn | undefined | Promise<FakeTurn | undefined>);
+export type FakeScript = Script<FakeTurn, FakeChatBody>;
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
+export interface RecordedRequest extends Recorded {
   headers: { authorization: string | undefined };
-  /** Parsed JSON, or null when the body was empty or not JSON. */
-  body: unknown;
-  /** Date.now() when the request arrived. */
-  receivedAt: number;
-  /** Set on a chat request whose connection the client closed before the answer was complete. */
-  clientClosedEarly?: true;
 }
 
 export interface FakeOpenAIOptions {
@@ -105,25 +97,13 @@ export interface FakeOpenAIOptions {
   onRequest?: (request: RecordedRequest) => void;
 }
 
-export interface FakeOpenAI {
-  /** http://127.0.0.1:PORT */
-  readonly url: string;
+export interface FakeOpenAI extends ScriptedServer<FakeChatBody, FakeTurn, RecordedRequest> {
   /** http://127.0.0.1:PORT/v1, what a client takes as its base URL. */
   readonly baseUrl: string;
-  readonly port: number;
-  /** Every request, in order of arrival. */
-  readonly requests: RecordedRequest[];
-  /** The bodies of the chat completions requests, in order. */
-  chatRequests(): FakeChatBody[];
-  /** Replaces the script and starts again from its first turn. */
-  setScript(script: FakeScript): void;
-  /** Stops listening and destroys every open connection; resolves when nothing is left. */
-  close(): Promise<void>;
 }
 
 export const DEFAULT_MODELS: readonly FakeModel[];
 
 export function startFakeOpenAI(options?: FakeOpenAIOptions): Promise<FakeOpenAI>;
 
-/** How a turn's content is cut into streamed pieces. */
-export function splitContent(content: string, chunkSize?: number): string[];
+export { splitContent } from '../fake-http.js';

@@ -3,40 +3,18 @@
 // dependencies so a person can run it by hand:
 //   node test/fake-openai/server.js --port 8080 --script turns.json [--record log.jsonl]
 // Routes live under /v1 (the base URL is `${url}/v1`). Types: server.d.ts.
-import http from 'node:http';
-import { listen, parseJson, pause, readBody, runWhenInvoked, sendJson } from '../fake-http.js';
+import { runWhenInvoked, sendJson, splitContent, startScriptedServer } from '../fake-http.js';
 
 export const DEFAULT_MODELS = [{ id: 'qwen2.5-coder-7b-instruct' }];
+
+export { splitContent };
 
 /** Starts the server; resolves once it listens. `close()` ends it and every open connection. */
 export async function startFakeOpenAI(options = {}) {
   const models = (options.models ?? DEFAULT_MODELS).map((m) => ({ tools: true, ...m }));
-  const requests = [];
-  const stopping = new AbortController();
-  let script = options.script ?? [];
-  let turnIndex = 0;
   let nextId = 1;
 
-  const server = http.createServer((req, res) => {
-    const receivedAt = Date.now();
-    readBody(req).then(
-      (raw) => {
-        const entry = {
-          method: req.method ?? 'GET',
-          path: (req.url ?? '/').split('?')[0],
-          headers: { authorization: req.headers.authorization },
-          body: parseJson(raw),
-          receivedAt,
-        };
-        requests.push(entry);
-        options.onRequest?.(entry);
-        return route(entry, res);
-      },
-      () => res.destroy(),
-    ).catch((error) => sendError(res, 500, `fake openai: ${error?.message ?? error}`, 'server_error'));
-  });
-
-  async function route(entry, res) {
+  async function route(entry, res, answers) {
     const { method, path, body } = entry;
     if (options.apiKey !== undefined && entry.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendError(res, 401, 'Incorrect API key provided.', 'invalid_api_key');
@@ -52,27 +30,21 @@ export async function startFakeOpenAI(options = {}) {
       if (Array.isArray(body.tools) && body.tools.length > 0 && !model.tools) {
         return sendError(res, 400, `${body.model} does not support tools`, null);
       }
-      const index = turnIndex++;
-      const turn = typeof script === 'function' ? await script(body, index) : script[index];
+      const { turn, index } = await answers.next(body);
       if (!turn) return sendError(res, 500, `fake openai: no scripted turn left for request ${index + 1}`, 'server_error');
-      return answerChat(entry, res, turn, `chatcmpl-fake${nextId++}`);
+      return answerChat(body, turn, `chatcmpl-fake${nextId++}`, answers.open(entry, res), res);
     }
     return sendError(res, 404, `fake openai: no route for ${method} ${path}`, null);
   }
 
-  async function answerChat(entry, res, turn, id) {
-    const { body } = entry;
-    let finished = false;
-    res.on('close', () => {
-      if (!finished && !stopping.signal.aborted) entry.clientClosedEarly = true;
-    });
-    if (turn.delayMs && !(await pause(turn.delayMs, res, stopping.signal))) return;
+  async function answerChat(body, turn, id, answer, res) {
+    if (turn.delayMs && !(await answer.wait(turn.delayMs))) return;
     if (turn.error) {
-      finished = true;
+      answer.done();
       return sendJson(res, turn.error.status, turn.error.body);
     }
     if (turn.raw) {
-      finished = true;
+      answer.done();
       res.writeHead(turn.raw.status ?? 200, { 'content-type': turn.raw.contentType ?? 'text/event-stream' });
       return res.end(turn.raw.body);
     }
@@ -86,10 +58,10 @@ export async function startFakeOpenAI(options = {}) {
     const usage = usageOf(body, turn, content);
     const base = { id, created: Math.floor(Date.now() / 1000), model: body.model };
     if (body.stream !== true) {
-      if (turn.cutAfter !== undefined) return cut(res);
+      if (turn.cutAfter !== undefined) return answer.cut();
       const toolCalls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.text } }));
       const message = { role: 'assistant', content: content || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
-      finished = true;
+      answer.done();
       return sendJson(res, 200, { ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finishReason }], usage });
     }
     const chunk = (choice) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }] });
@@ -99,52 +71,30 @@ export async function startFakeOpenAI(options = {}) {
       // The first fragment names the call; its arguments follow as JSON text in pieces.
       const head = { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } };
       chunks.push(chunk({ delta: { tool_calls: [head] } }));
-      for (const piece of splitText(c.text, 3)) chunks.push(chunk({ delta: { tool_calls: [{ index, function: { arguments: piece } }] } }));
+      for (const piece of splitContent(c.text, Math.ceil(c.text.length / 3))) chunks.push(chunk({ delta: { tool_calls: [{ index, function: { arguments: piece } }] } }));
     }
     if (!turn.noFinish) {
       chunks.push(chunk({ delta: {}, finish_reason: finishReason }));
       if (body.stream_options?.include_usage) chunks.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
     }
-
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    res.flushHeaders();
-    for (const [i, data] of chunks.entries()) {
-      if (turn.cutAfter === i) return cut(res);
-      if (turn.hangAfter === i) return; // hold the connection open until the client leaves or close()
-      if (i > 0 && turn.chunkDelayMs && !(await pause(turn.chunkDelayMs, res, stopping.signal))) return;
-      if (res.destroyed) return;
-      await new Promise((resolve) => res.write(`data: ${JSON.stringify(data)}\n\n`, resolve));
-    }
-    finished = true;
-    res.end(turn.noFinish ? undefined : 'data: [DONE]\n\n');
-
-    function cut(r) {
-      finished = true;
-      r.socket?.destroy();
-    }
+    return answer.stream(turn, {
+      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+      items: chunks,
+      encode: (data) => `data: ${JSON.stringify(data)}\n\n`,
+      delayMs: turn.chunkDelayMs,
+      end: turn.noFinish ? undefined : 'data: [DONE]\n\n',
+    });
   }
 
-  const address = options.host ?? '127.0.0.1';
-  const port = await listen(server, options.port, address);
-
-  return {
-    url: `http://${address}:${port}`,
-    baseUrl: `http://${address}:${port}/v1`,
-    port,
-    requests,
-    chatRequests: () => requests.filter((r) => r.path === '/v1/chat/completions').map((r) => r.body),
-    setScript(next) {
-      script = next;
-      turnIndex = 0;
-    },
-    close() {
-      stopping.abort();
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
+  const fake = await startScriptedServer(options, {
+    name: 'fake openai',
+    chatPath: '/v1/chat/completions',
+    host: options.host,
+    extra: (req) => ({ headers: { authorization: req.headers.authorization } }),
+    route,
+    fail: (res, message) => sendError(res, 500, message, 'server_error'),
+  });
+  return { ...fake, baseUrl: `${fake.url}/v1` };
 }
 
 /** Token counts of a turn: deterministic so tests can assert on them. */
@@ -152,22 +102,6 @@ function usageOf(body, turn, content) {
   const prompt = turn.promptTokens ?? Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
   const completion = turn.completionTokens ?? Math.max(1, Math.ceil(content.length / 4));
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-}
-
-/** Pieces of `chunkSize` characters, or of up to three words each (whitespace kept). */
-export function splitContent(content, chunkSize) {
-  if (!content) return [];
-  if (chunkSize && chunkSize > 0) return splitText(content, Math.ceil(content.length / chunkSize));
-  return content.match(/\s*(?:\S+\s*){1,3}|\s+/g) ?? [content];
-}
-
-/** `text` in `parts` pieces of nearly equal length (fewer when it is shorter). */
-function splitText(text, parts) {
-  if (!text) return [];
-  const size = Math.ceil(text.length / parts);
-  const pieces = [];
-  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
-  return pieces;
 }
 
 function sendError(res, status, message, code) {
