@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeModel, type FakeOllama, type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
 import { type AgentRun, runAgent } from '../helpers/agent.js';
 import { makeRepo, snapshotCheckout, type TestRepo, writeUserConfig } from '../helpers/repo.js';
-import { closedPort, readTask, runTaskToEnd, taskIds } from '../helpers/tasks.js';
+import { closedPort, onlyTask, readTask, runTaskToEnd, taskIds } from '../helpers/tasks.js';
 import type { TaskRecord } from '../../src/git/task-store.js';
 
 /**
@@ -69,7 +69,6 @@ function expectSays(run: AgentRun, code: number, ...says: (string | RegExp)[]): 
   expect(text).not.toMatch(/unexpected error/i);
 }
 
-const onlyTask = (repo: TestRepo): TaskRecord => readTask(repo, taskIds(repo)[0] ?? '');
 
 /** Runs one task to its end with every class approved; returns its record. */
 async function doneTask(repo: TestRepo, env: NodeJS.ProcessEnv, instruction: string): Promise<TaskRecord> {

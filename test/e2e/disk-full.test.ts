@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type FakeChatBody, type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
 import { runAgent } from '../helpers/agent.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+import { onlyTask, taskStateDir } from '../helpers/tasks.js';
 
 /**
  * The disk full in the middle of a step, for real: the repository, its git directory, the task's
@@ -136,11 +137,7 @@ function pseudoRandomLines(bytes: number): string {
   return out;
 }
 
-const taskOf = (repo: TestRepo): { id: string; branch: string; worktree: string } => {
-  const dir = join(repo.root, '.git', 'hunkwise', 'tasks');
-  const [id = ''] = readdirSync(dir);
-  return JSON.parse(readFileSync(join(dir, id, 'task.json'), 'utf8'));
-};
+const taskOf = onlyTask;
 
 const STACK = /\n\s+at .+:\d+:\d+/;
 
@@ -221,7 +218,7 @@ function expectWhole(repo: TestRepo, task: { id: string; branch: string; worktre
   expect([SMALL, BIG], label).toContain(readFileSync(join(task.worktree, 'data.txt'), 'utf8'));
   expect(readdirSync(task.worktree).filter((name) => name.includes('tmp')), label).toEqual([]);
   repo.git('fsck', '--no-progress', '--no-dangling');
-  const state = join(repo.root, '.git', 'hunkwise', 'tasks', task.id);
+  const state = taskStateDir(repo, task.id);
   expect(readdirSync(state).filter((name) => name.endsWith('.tmp')), label).toEqual([]);
   for (const line of readFileSync(join(state, 'conversation.jsonl'), 'utf8').split('\n').filter(Boolean)) {
     expect(() => JSON.parse(line), label).not.toThrow();

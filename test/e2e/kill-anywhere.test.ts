@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import { fixtureFiles } from '../helpers/fixture.js';
 import { processesUnder } from '../helpers/processes.js';
 import { type PtySession, spawnPty } from '../helpers/pty.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+import { onlyTask, taskStateDir } from '../helpers/tasks.js';
 
 /**
  * The kill-anywhere fault test: one scripted task of four steps (an edit, a command that changes a
@@ -139,13 +140,9 @@ interface TaskState {
   steps: number;
 }
 
-function taskOf(repo: TestRepo): TaskState {
-  const tasks = join(repo.root, '.git', 'hunkwise', 'tasks');
-  const [id = ''] = readdirSync(tasks);
-  return JSON.parse(readFileSync(join(tasks, id, 'task.json'), 'utf8')) as TaskState;
-}
+const taskOf = (repo: TestRepo): TaskState => onlyTask(repo) as TaskState;
 
-const stateOf = (t: Trial, task: TaskState): string => join(t.repo.root, '.git', 'hunkwise', 'tasks', task.id);
+const stateOf = (t: Trial, task: TaskState): string => taskStateDir(t.repo, task.id);
 const inWorktree = (task: TaskState, ...args: string[]): string =>
   execFileSync('git', args, { cwd: task.worktree, encoding: 'utf8' });
 const journaled = (t: Trial, task: TaskState): void => expect(existsSync(join(stateOf(t, task), 'journal.json'))).toBe(true);

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
@@ -8,6 +7,7 @@ import { AGENT_BIN } from '../helpers/agent.js';
 import { fixtureFiles } from '../helpers/fixture.js';
 import { ptyTestState, spawnPty } from '../helpers/pty.js';
 import { makeRepo } from '../helpers/repo.js';
+import { onlyTask } from '../helpers/tasks.js';
 
 const open = ptyTestState();
 
@@ -57,8 +57,7 @@ describe('the diagnostics of a proposal, before it is approved', () => {
     expect(results[1]).toMatch(/refused every hunk/);
     expect(results[2]).toMatch(/Diagnostics: the applied change adds src\/extra\.ts:1:14 error TS2322: Type 'string' is not assignable to type 'number'\./);
     expect(results[2]).not.toMatch(/unknown/);
-    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-    const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+    const task = onlyTask(repo);
     expect(repo.git('show', `${task.branch}:src/store.ts`)).toContain("  total(): string {\n    return this.items.join(',');\n  }");
   });
 

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
 import { type AgentRun, runAgent } from '../helpers/agent.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
+import { allTasks, taskStateDir } from '../helpers/tasks.js';
 
 /**
  * Several tasks of one repository at once, and the user's `git gc --prune=now` while a task runs:
@@ -44,10 +45,7 @@ interface TaskInfo {
   worktree: string;
 }
 
-function tasksOf(r: TestRepo): TaskInfo[] {
-  const dir = join(r.root, '.git', 'hunkwise', 'tasks');
-  return readdirSync(dir).map((id) => JSON.parse(readFileSync(join(dir, id, 'task.json'), 'utf8')) as TaskInfo);
-}
+const tasksOf = (r: TestRepo): TaskInfo[] => allTasks(r) as TaskInfo[];
 
 /** The step commits of a task branch (Agent-Step 1 and up), newest first. */
 function stepCommits(r: TestRepo, branch: string): string[] {
@@ -186,7 +184,7 @@ exec "${realGit}" "$@"
     expect(stopped.code).toBe(1);
     expect(stopped.stdout).toContain(`Step 1 of task ${task?.id} could not be committed: objects git had just written for it were deleted, 5 times over`);
     expect(stopped.stdout).toContain(`continue with agent task --resume ${task?.id}; it commits the step first`);
-    expect(existsSync(join(r.root, '.git', 'hunkwise', 'tasks', task?.id ?? '', 'journal.json'))).toBe(true);
+    expect(existsSync(join(taskStateDir(r, task?.id ?? ''), 'journal.json'))).toBe(true);
     r.git('gc', '--prune=now', '--quiet');
 
     const resumed = await runAgent(['task', '--resume', task?.id ?? '', '--approve', 'all'], { cwd: r.root, env });

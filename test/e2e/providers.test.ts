@@ -1,10 +1,11 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai/server.js';
 import { runAgent } from '../helpers/agent.js';
 import { makeRepo, type TestRepo, writeUserConfig } from '../helpers/repo.js';
 import { machineName } from '../helpers/machine-name.js';
+import { onlyTask } from '../helpers/tasks.js';
 
 let server: FakeOpenAI | undefined;
 let repo: TestRepo | undefined;
@@ -15,10 +16,7 @@ afterEach(async () => {
 });
 
 
-function taskRecord(repo: TestRepo): { id: string; branch: string } {
-  const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-  return JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
-}
+const taskRecord = onlyTask;
 
 
 describe('OpenAI-compatible providers', () => {
@@ -37,8 +35,7 @@ describe('OpenAI-compatible providers', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-    const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+    const task = onlyTask(repo);
     const trailers = repo.git('log', '-1', '--format=%(trailers)', task.branch);
     expect(trailers).toContain('Agent-Model: lmstudio/qwen2.5-coder-7b-instruct\nAgent-Locality: local\n');
     expect(server.chatRequests()).toHaveLength(2);

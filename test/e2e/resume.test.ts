@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../fake-ollama/server.js';
 import { runAgent } from '../helpers/agent.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+import { onlyTask, readTask } from '../helpers/tasks.js';
 
 let server: FakeOllama | undefined;
 let repo: TestRepo | undefined;
@@ -31,14 +32,14 @@ async function killThenResume(point: string) {
   });
   expect(killed.signal).toBe('SIGKILL');
   expect(snapshotCheckout(repo)).toBe(before);
-  const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
+  const id = onlyTask(repo).id;
 
   const resumed = await runAgent(['task', '--resume', id, '--approve', 'all'], { cwd: repo.root, env });
   expect(resumed.stderr).toBe('');
   expect(resumed.code).toBe(0);
   expect(snapshotCheckout(repo)).toBe(before);
 
-  const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+  const task = readTask(repo, id);
   const steps = repo.git('log', '--format=%(trailers:key=Agent-Step,valueonly)', `main..${task.branch}`);
   expect(steps.split('\n').filter(Boolean)).toEqual(['1', '0']);
   expect(repo.git('show', `${task.branch}:a.txt`)).toBe('one\nTWO\nthree\n');

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { runAgent } from '../helpers/agent.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
-import { closedPort } from '../helpers/tasks.js';
+import { closedPort, onlyTask } from '../helpers/tasks.js';
 
 const ORIGINAL = ['export function total(items: number[]) {', '  let sum = 0;', '  for (const item of items) sum += item;', '  return sum;', '}', ''].join('\n');
 
@@ -30,11 +30,7 @@ async function setup(
   return { server, repo, env };
 }
 
-const taskJson = (repo: TestRepo): { id: string; branch: string; worktree: string; status: string } => {
-  const dir = join(repo.root, '.git', 'hunkwise', 'tasks');
-  const [id] = readdirSync(dir);
-  return JSON.parse(readFileSync(join(dir, id ?? '', 'task.json'), 'utf8'));
-};
+const taskJson = onlyTask;
 
 describe('agent task without a terminal', () => {
   it('commits each approved step with trailers and a note, and leaves the user checkout as it was', async () => {

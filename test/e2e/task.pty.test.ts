@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
 import { ptyTestState, spawnPty } from '../helpers/pty.js';
 import { makeRepo, snapshotCheckout } from '../helpers/repo.js';
+import { onlyTask } from '../helpers/tasks.js';
 
 /** Thirty numbered lines: changes at lines 2, 12 and 22 make three hunks. */
 const NUMBERS = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n').concat('\n');
@@ -64,13 +65,12 @@ describe('agent task in a real terminal', () => {
     // The user's checkout is byte for byte as it was.
     expect(snapshotCheckout(repo)).toBe(before);
 
-    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-    const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+    const task = onlyTask(repo);
     expect(repo.git('rev-list', '--count', `main..${task.branch}`).trim()).toBe('2');
     const trailers = repo.git('log', '-1', '--format=%(trailers)', task.branch);
     expect(trailers).toMatch(
       new RegExp(
-        `^Agent-Task: ${id}\nAgent-Step: 1\nAgent-Model: ollama/qwen2\\.5-coder:7b\nAgent-Locality: local\nAgent-Action: run_command .+\nAgent-Hunks: 3 approved, 1 refused\nAgent-Refused: numbers\\.txt hunk 2/3: keep line 12 as it is\nAgent-Usage: \\d+ prompt tokens, \\d+ generated, \\d+\\.\\d s\n\n$`,
+        `^Agent-Task: ${task.id}\nAgent-Step: 1\nAgent-Model: ollama/qwen2\\.5-coder:7b\nAgent-Locality: local\nAgent-Action: run_command .+\nAgent-Hunks: 3 approved, 1 refused\nAgent-Refused: numbers\\.txt hunk 2/3: keep line 12 as it is\nAgent-Usage: \\d+ prompt tokens, \\d+ generated, \\d+\\.\\d s\n\n$`,
       ),
     );
     expect(trailers).toContain(`Agent-Action: run_command ${COMMAND}\n`);
@@ -130,8 +130,7 @@ describe('agent task in a real terminal', () => {
     expect((await pty.exited).exitCode).toBe(0);
     expect(readFileSync(log, 'utf8')).toContain('+LINE 5');
 
-    const [id = ''] = readdirSync(join(repo.root, '.git', 'hunkwise', 'tasks'));
-    const task = JSON.parse(readFileSync(join(repo.root, '.git', 'hunkwise', 'tasks', id, 'task.json'), 'utf8'));
+    const task = onlyTask(repo);
     expect(repo.git('show', `${task.branch}:numbers.txt`)).toBe(NUMBERS.replace('line 5\n', 'Line five\n'));
     expect(repo.git('log', '-1', '--format=%(trailers:key=Agent-Hunks,valueonly)', task.branch).trim()).toBe(
       '1 approved, 1 refused',

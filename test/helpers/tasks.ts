@@ -21,6 +21,12 @@ export function taskIds(repo: TestRepo): string[] {
 export const readTask = (repo: TestRepo, id: string): TaskRecord =>
   JSON.parse(readFileSync(join(taskStateDir(repo, id), 'task.json'), 'utf8'));
 
+/** The repository's only task (the first, when there are several). */
+export const onlyTask = (repo: TestRepo): TaskRecord => readTask(repo, taskIds(repo)[0] ?? '');
+
+/** Every task of the repository. */
+export const allTasks = (repo: TestRepo): TaskRecord[] => taskIds(repo).map((id) => readTask(repo, id));
+
 /** A port nothing listens on: one the system just gave out and took back. */
 export async function closedPort(): Promise<number> {
   const probe = createServer();
