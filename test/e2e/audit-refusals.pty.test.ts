@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN, runAgent } from '../helpers/agent.js';
-import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo } from '../helpers/repo.js';
 
 /**
@@ -9,7 +10,7 @@ import { makeRepo } from '../helpers/repo.js';
  * nothing, its hunks and reasons as trailers), and `agent stats` counts every refused hunk.
  */
 
-const open = ptyTestState();
+const open = testState();
 
 describe('refused proposals in the audit log', () => {
   it('shows every refusal with its reason in git log, and agent stats counts each hunk', async () => {

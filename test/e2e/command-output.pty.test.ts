@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN, runAgent } from '../helpers/agent.js';
-import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo } from '../helpers/repo.js';
 
 /**
@@ -9,7 +10,7 @@ import { makeRepo } from '../helpers/repo.js';
  * lines under a spinner with the time it has run, kept once it ends; in --json every piece.
  */
 
-const open = ptyTestState();
+const open = testState();
 /** Eight lines over about two seconds: time to see it run. */
 const SLOW = 'for i in 1 2 3 4 5 6 7 8; do echo "building part $i"; sleep 0.25; done';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
-import { type PtySession, ptyTestState, spawnPty } from '../helpers/pty.js';
+import { type PtySession, spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 
 /**
@@ -10,7 +11,7 @@ import { makeRepo, type TestRepo } from '../helpers/repo.js';
  * continues it from the same question.
  */
 
-const open = ptyTestState();
+const open = testState();
 const EDIT = { name: 'write_file', arguments: { path: 'notes.md', content: '# Notes\n\nWritten.\n' } };
 const FINISH = { name: 'finish', arguments: { summary: 'done' } };
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
-import { type PtySession, ptyTestState, spawnPty } from '../helpers/pty.js';
+import { type PtySession, spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo } from '../helpers/repo.js';
 
-const open = ptyTestState();
+const open = testState();
 
 /** `agent task "fix the greeting"` in a terminal, against a fake model answering `script`. */
 async function startTask(script: FakeTurn[]): Promise<{ server: FakeOllama; pty: PtySession }> {

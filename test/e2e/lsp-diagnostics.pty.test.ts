@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
 import { fixtureFiles } from '../helpers/fixture.js';
-import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo } from '../helpers/repo.js';
 import { onlyTask } from '../helpers/tasks.js';
 
-const open = ptyTestState();
+const open = testState();
 
 const NEW_TOTAL = "total(): string {\n  return this.items.join(',');\n}";
 

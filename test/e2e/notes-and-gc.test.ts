@@ -2,11 +2,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOllama, type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
+import { describe, expect, it } from 'vitest';
+import { type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
 import { type AgentRun, runAgent } from '../helpers/agent.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 import { allTasks, taskStateDir } from '../helpers/tasks.js';
+import { testState } from '../helpers/state.js';
 
 /**
  * Several tasks of one repository at once, and the user's `git gc --prune=now` while a task runs:
@@ -15,15 +16,7 @@ import { allTasks, taskStateDir } from '../helpers/tasks.js';
 
 const run = promisify(execFile);
 
-let server: FakeOllama | undefined;
-let repo: TestRepo | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  repo?.cleanup();
-  server = undefined;
-  repo = undefined;
-});
+const open = testState();
 
 const FINISH = { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
 
@@ -78,9 +71,10 @@ async function fsckProblems(r: TestRepo): Promise<string[]> {
 
 describe('four tasks at once', () => {
   it('keep a note for every one of their 160 steps', async () => {
-    server = await startFakeOllama({ script: stepper(40) });
+    const server = await startFakeOllama({ script: stepper(40) });
+    open.server = server;
     const r = makeRepo({ 'f.txt': 'start\n' });
-    repo = r;
+    open.repo = r;
     const env = { ...r.env, OLLAMA_HOST: server.url };
     const runs = await Promise.all(
       [1, 2, 3, 4].map((k) => runAgent(['task', `task number ${k}`, '--approve', 'all'], { cwd: r.root, env })),
@@ -103,9 +97,10 @@ describe('four tasks at once', () => {
 
 describe('git gc --prune=now in a loop while a task runs', () => {
   it('takes nothing of the task: it finishes (or stops resumable and a resume finishes it), every step noted, the repository whole', async () => {
-    server = await startFakeOllama({ script: stepper(40) });
+    const server = await startFakeOllama({ script: stepper(40) });
+    open.server = server;
     const r = makeRepo({ 'f.txt': 'start\n' });
-    repo = r;
+    open.repo = r;
     const env = { ...r.env, OLLAMA_HOST: server.url };
     let running = true;
     let gcs = 0;
@@ -151,9 +146,10 @@ describe('git gc --prune=now in a loop while a task runs', () => {
 
 describe('a gc that takes the blobs of a step every time it is written', () => {
   it('stops the task resumable, the index naming no lost object; the resume commits the step', async () => {
-    server = await startFakeOllama({ script: stepper(1) });
+    const server = await startFakeOllama({ script: stepper(1) });
+    open.server = server;
     const r = makeRepo({ 'f.txt': 'start\n' });
-    repo = r;
+    open.repo = r;
     // git, but every blob a step stages is deleted right after, as a gc --prune=now can.
     const bin = join(r.home, 'bin');
     mkdirSync(bin);
@@ -201,9 +197,10 @@ exec "${realGit}" "$@"
 
 describe('a task worktree whose index names a lost object', () => {
   it('is named by agent doctor, and repaired on resume', async () => {
-    server = await startFakeOllama({ script: stepper(1) });
+    const server = await startFakeOllama({ script: stepper(1) });
+    open.server = server;
     const r = makeRepo({ 'f.txt': 'start\n', 'g.txt': 'gee\n' });
-    repo = r;
+    open.repo = r;
     const env = { ...r.env, OLLAMA_HOST: server.url };
     expect((await runAgent(['task', 'one step', '--approve', 'all'], { cwd: r.root, env })).code).toBe(0);
     const [task] = tasksOf(r);
@@ -239,9 +236,10 @@ describe('a task worktree whose index names a lost object', () => {
 
 describe("a task whose first commit a gc took before its branch was made", () => {
   it('makes it again when the worktree is made', async () => {
-    server = await startFakeOllama({ script: [FINISH] });
+    const server = await startFakeOllama({ script: [FINISH] });
+    open.server = server;
     const r = makeRepo({ 'f.txt': 'start\n' });
-    repo = r;
+    open.repo = r;
     const env = { ...r.env, OLLAMA_HOST: server.url };
     // Killed once the task is recorded, before its branch: then its first commit is lost as a gc would lose it.
     const killed = await runAgent(['task', 'start', '--approve', 'all'], { cwd: r.root, env: { ...env, HUNKWISE_KILL_AT: 'task:created' } });

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN, runAgent } from '../helpers/agent.js';
-import { type PtySession, ptyTestState, spawnPty } from '../helpers/pty.js';
+import { type PtySession, spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 
-const open = ptyTestState();
+const open = testState();
 
 /** Asks the language server (find_symbol), runs a command, finishes. */
 const SCRIPT: FakeTurn[] = [
@@ -40,8 +41,9 @@ describe("a repository's own config, in a real terminal", () => {
     open.repo = made.repo;
     const env = { ...made.repo.env, OLLAMA_HOST: server.url };
     const start = (): PtySession => {
-      open.pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'look around'], { cwd: made.repo.root, env, cols: 160 });
-      return open.pty;
+      const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'look around'], { cwd: made.repo.root, env, cols: 160 });
+      open.pty = pty;
+      return pty;
     };
 
     // No: the built-in server answers, and the command is asked about.

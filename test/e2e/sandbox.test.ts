@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN, runAgent } from '../helpers/agent.js';
-import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
 import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js';
 
@@ -19,7 +20,7 @@ import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js
  */
 
 afterEach(closeScriptedTasks);
-const open = ptyTestState();
+const open = testState();
 const servers: Server[] = [];
 afterEach(async () => {
   for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));

@@ -1,31 +1,26 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeOllama, type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
+import { describe, expect, it } from 'vitest';
+import { type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { runAgent } from '../helpers/agent.js';
-import { makeRepo, snapshotCheckout, type TestRepo } from '../helpers/repo.js';
+import { makeRepo, snapshotCheckout } from '../helpers/repo.js';
 import { closedPort, onlyTask } from '../helpers/tasks.js';
+import { testState } from '../helpers/state.js';
 
 const ORIGINAL = ['export function total(items: number[]) {', '  let sum = 0;', '  for (const item of items) sum += item;', '  return sum;', '}', ''].join('\n');
 
-let server: FakeOllama | undefined;
-let repo: TestRepo | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  repo?.cleanup();
-  server = undefined;
-  repo = undefined;
-});
+const open = testState();
 
 async function setup(
   script: FakeTurn[],
   files: Record<string, string> = { 'src/total.ts': ORIGINAL },
   contextLength = 32768,
 ) {
-  server = await startFakeOllama({ script, models: [{ name: 'qwen2.5-coder:7b', contextLength }] });
-  repo = makeRepo(files);
+  const server = await startFakeOllama({ script, models: [{ name: 'qwen2.5-coder:7b', contextLength }] });
+  open.server = server;
+  const repo = makeRepo(files);
+  open.repo = repo;
   const env = { ...repo.env, OLLAMA_HOST: server.url };
   return { server, repo, env };
 }
@@ -161,7 +156,8 @@ function execGit(cwd: string, ...args: string[]): string {
 
 describe('bad input', () => {
   it('explains where Ollama is not running, with the command that starts it', async () => {
-    repo = makeRepo({ 'a.txt': 'a\n' });
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    open.repo = repo;
     const env = { ...repo.env, OLLAMA_HOST: `http://127.0.0.1:${await closedPort()}` };
     const before = snapshotCheckout(repo);
     const run = await runAgent(['task', 'do it'], { cwd: repo.root, env });

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN } from '../helpers/agent.js';
-import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo, snapshotCheckout } from '../helpers/repo.js';
 import { onlyTask } from '../helpers/tasks.js';
 
@@ -13,7 +14,7 @@ import { onlyTask } from '../helpers/tasks.js';
 const NUMBERS = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n').concat('\n');
 const COMMAND = "sed -i -e 's/^line 2$/LINE 2/' -e 's/^line 12$/LINE 12/' -e 's/^line 22$/LINE 22/' numbers.txt && printf 'new\\n' > extra.txt";
 
-const open = ptyTestState();
+const open = testState();
 
 describe('agent task in a real terminal', () => {
   it('asks for the command, then each hunk: y, r with a reason, y, y; commits exactly the approved hunks', async () => {

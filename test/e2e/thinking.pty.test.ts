@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN, runAgent } from '../helpers/agent.js';
-import { ptyTestState, spawnPty } from '../helpers/pty.js';
+import { spawnPty } from '../helpers/pty.js';
+import { testState } from '../helpers/state.js';
 import { makeRepo, writeUserConfig } from '../helpers/repo.js';
 
 /**
@@ -10,7 +11,7 @@ import { makeRepo, writeUserConfig } from '../helpers/repo.js';
  * `<think>` in the content taken for thinking too, and nothing in the thinking ever run.
  */
 
-const open = ptyTestState();
+const open = testState();
 const MODEL = 'qwen3:8b';
 const FILES = { 'notes.md': '# Notes\n' };
 

@@ -1,7 +1,6 @@
 import type { IPty } from '@lydell/node-pty';
 import { spawn } from '@lydell/node-pty';
 import xterm from '@xterm/headless';
-import { afterEach } from 'vitest';
 
 /**
  * A program in a real pseudo-terminal, its output fed into a headless xterm so tests can read the
@@ -110,25 +109,4 @@ export function spawnPty(command: string, args: string[], options: PtyOptions): 
       if (!done) child.kill(signal);
     },
   };
-}
-
-/** What a pty test opens: closed after each test, whatever the test got to. */
-export interface PtyTestState {
-  server?: { close(): Promise<void> };
-  repo?: { cleanup(): void };
-  pty?: PtySession;
-}
-
-/** The state of a file of pty tests, with the afterEach that kills the terminal and closes the rest. */
-export function ptyTestState(): PtyTestState {
-  const state: PtyTestState = {};
-  afterEach(async () => {
-    state.pty?.kill('SIGKILL');
-    await state.server?.close();
-    state.repo?.cleanup();
-    state.pty = undefined;
-    state.server = undefined;
-    state.repo = undefined;
-  });
-  return state;
 }
