@@ -7,6 +7,7 @@ import { createOllamaProvider } from '../../src/model/ollama.js';
 import type { ChatRequest, ModelEvent, ModelProvider } from '../../src/model/types.js';
 import { ModelError } from '../../src/model/types.js';
 import { type FakeOllama, type FakeOllamaOptions, startFakeOllama } from '../fake-ollama/server.js';
+import { collect, deadUrl, lastError, texts } from '../helpers/model-events.js';
 
 const MODEL = 'qwen2.5-coder:7b';
 const closers: (() => Promise<void>)[] = [];
@@ -29,29 +30,6 @@ const request = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
   ...extra,
 });
 
-async function collect(events: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> {
-  const all: ModelEvent[] = [];
-  for await (const event of events) all.push(event);
-  return all;
-}
-
-const texts = (events: ModelEvent[]) => events.flatMap((e) => (e.type === 'text_delta' ? [e.text] : []));
-
-function lastError(events: ModelEvent[]): ModelError {
-  const last = events.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error event last, got ${JSON.stringify(last)}`);
-  expect(events.filter((e) => e.type === 'error' || e.type === 'done')).toHaveLength(1);
-  return last.error;
-}
-
-/** A port where nothing listens: one a server just gave back. */
-async function deadUrl(): Promise<string> {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 /** A server that is not Ollama (a proxy, a restarting server) answering with a raw handler. */
 async function rawServer(handler: http.RequestListener): Promise<string> {

@@ -1,9 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenAIProvider, type OpenAIProviderOptions } from '../../src/model/openai.js';
-import type { ChatRequest, ModelError, ModelEvent, ModelProvider } from '../../src/model/types.js';
+import type { ChatRequest, ModelEvent, ModelProvider } from '../../src/model/types.js';
 import { type FakeOpenAI, type FakeOpenAIOptions, startFakeOpenAI } from '../fake-openai/server.js';
+import { collect, deadUrl, lastError, texts } from '../helpers/model-events.js';
 
 // The provider against the fake over real HTTP, through the real `openai` client.
 
@@ -31,30 +31,7 @@ const TOOLS: ChatRequest['tools'] = [
   { name: 'read_file', description: 'Read a file', parameters: { type: 'object', properties: { path: { type: 'string', description: 'the path' } }, required: ['path'] } },
 ];
 
-async function collect(events: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> {
-  const all: ModelEvent[] = [];
-  for await (const event of events) all.push(event);
-  return all;
-}
-
-const texts = (events: ModelEvent[]) => events.flatMap((e) => (e.type === 'text_delta' ? [e.text] : []));
 const calls = (events: ModelEvent[]) => events.flatMap((e) => (e.type === 'tool_call' ? [e.call] : []));
-
-function lastError(events: ModelEvent[]): ModelError {
-  const last = events.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error event last, got ${JSON.stringify(last)}`);
-  expect(events.filter((e) => e.type === 'error' || e.type === 'done')).toHaveLength(1);
-  return last.error;
-}
-
-/** A port where nothing listens: one a server just gave back. */
-async function deadUrl(): Promise<string> {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}/v1`;
-}
 
 describe('openai provider: chat', () => {
   it('streams text in pieces, then done with usage and measured durations', async () => {
@@ -142,7 +119,7 @@ const events = (all: ModelEvent[]) => all.map((e) => e.type);
 
 describe('openai provider: errors, as one error event', () => {
   it('unreachable: nothing listens on the port', async () => {
-    const url = await deadUrl();
+    const url = await deadUrl('/v1');
     const provider = createOpenAIProvider({ baseUrl: url, model: MODEL });
     const error = lastError(await collect(provider.chat(request())));
     expect(error.kind).toBe('unreachable');
