@@ -1,4 +1,3 @@
-
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenAIProvider, type OpenAIProviderOptions } from '../../src/model/openai.js';
 import type { ChatRequest, ModelEvent, ModelProvider } from '../../src/model/types.js';
