@@ -18,6 +18,21 @@ export interface Recorded {
   clientClosedEarly?: true;
 }
 
+/** What a scripted turn says whatever the wire format; the stream's items are NDJSON lines or SSE chunks. */
+export interface ScriptedTurn {
+  content?: string;
+  /** Answer exactly these bytes (a recorded stream), after the server's own checks. */
+  raw?: { body: string; status?: number; contentType?: string };
+  /** Stream the content in pieces of this many characters (default: up to three words a piece). */
+  chunkSize?: number;
+  /** Wait this long before answering (before the headers, as a server does while it loads a model). */
+  delayMs?: number;
+  /** Send this many items of the stream, then destroy the socket. */
+  cutAfter?: number;
+  /** Send this many items of the stream, then hold the connection open until the client leaves. */
+  hangAfter?: number;
+}
+
 /** A running fake server. */
 export interface ScriptedServer<Body, Turn, Request extends Recorded = Recorded> {
   /** http://127.0.0.1:PORT */

@@ -3,7 +3,7 @@
  * 127.0.0.1, Ollama's wire format; each test scripts the answers and asserts on what was sent.
  */
 
-import type { Recorded, Script, ScriptedServer } from '../fake-http.js';
+import type { Recorded, Script, ScriptedServer, ScriptedTurn } from '../fake-http.js';
 
 /** A model the server knows. Left out: tools true, contextLength 32768, family qwen2. */
 export interface FakeModel {
@@ -28,27 +28,16 @@ export interface FakeToolCall {
 }
 
 /** One scripted answer to one /api/chat request. */
-export interface FakeTurn {
-  content?: string;
+export interface FakeTurn extends ScriptedTurn {
   /** Streamed before the content in `message.thinking` (unless the request sent `think: false`). */
   thinking?: string;
   /** The last line's done_reason. Default "stop". */
   doneReason?: string;
-  /** Answer exactly these bytes (a recorded stream), after the server's own checks. */
-  raw?: { body: string; status?: number; contentType?: string };
   toolCalls?: FakeToolCall[];
-  /** Stream the content in pieces of this many characters (default: up to three words a piece). */
-  chunkSize?: number;
-  /** Wait this long before answering (before the headers, as Ollama does while loading a model). */
-  delayMs?: number;
   /** Wait this long between NDJSON lines. */
   lineDelayMs?: number;
   /** Answer this HTTP error, as JSON `{ error }`. */
   error?: { status: number; error: string };
-  /** Send this many NDJSON lines, then destroy the socket without the done line. */
-  cutAfter?: number;
-  /** Send this many NDJSON lines, then hold the connection open until the client leaves. */
-  hangAfter?: number;
   promptEvalCount?: number;
   evalCount?: number;
 }

@@ -4,7 +4,7 @@
  * scripts the answers and asserts on what was sent. Routes live under /v1.
  */
 
-import type { Recorded, Script, ScriptedServer } from '../fake-http.js';
+import type { Recorded, Script, ScriptedServer, ScriptedTurn } from '../fake-http.js';
 
 /**
  * A model GET /v1/models lists. Every key but `tools` is written on the model object as it is,
@@ -31,23 +31,12 @@ export interface FakeToolCall {
  * argument fragments, the finish_reason chunk, the usage chunk (only when the request asked for
  * `stream_options.include_usage`), then `data: [DONE]`. cutAfter and hangAfter count those chunks.
  */
-export interface FakeTurn {
-  content?: string;
-  /** Answer exactly these bytes (a recorded stream), after the server's own checks. */
-  raw?: { body: string; status?: number; contentType?: string };
+export interface FakeTurn extends ScriptedTurn {
   toolCalls?: FakeToolCall[];
-  /** Stream the content in pieces of about this many characters (default: up to three words a piece). */
-  chunkSize?: number;
-  /** Wait this long before answering (before the headers). */
-  delayMs?: number;
   /** Wait this long between SSE chunks. */
   chunkDelayMs?: number;
   /** Answer this HTTP status with this JSON body, as it is. */
   error?: { status: number; body: unknown };
-  /** Send this many SSE chunks, then destroy the socket. */
-  cutAfter?: number;
-  /** Send this many SSE chunks, then hold the connection open until the client leaves. */
-  hangAfter?: number;
   /** End the stream cleanly but without the finish_reason chunk, the usage chunk and [DONE]. */
   noFinish?: boolean;
   promptTokens?: number;
