@@ -122,6 +122,24 @@ export function makeRepo(files, { config = NO_LSP, ollama } = {}) {
 }
 
 /**
+ * A task of `repo` made by hunkwise's own createTask (from dist/, so `npm run build` first), its
+ * worktrees under `worktreesDir`; git runs with this process's environment, which the caller sets.
+ */
+export async function benchTask(repo, instruction, worktreesDir) {
+  const [{ openRepo }, { createTask }] = await Promise.all([import('../dist/git/repo.js'), import('../dist/git/task-branch.js')]);
+  const opened = await openRepo(repo.root);
+  const task = await createTask({
+    repo: opened,
+    instruction,
+    base: { ref: 'main', commit: repo.git('rev-parse', 'HEAD').trim() },
+    model: 'ollama/bench',
+    locality: 'local',
+    worktreesDir: worktreesDir(opened),
+  });
+  return { repo: opened, task };
+}
+
+/**
  * Runs `command args` to its end without a terminal and resolves with its exit code, output,
  * `spawnedAt` (Date.now() just before the spawn, to compare with the fake's `receivedAt`) and `ms`
  * (from spawn to exit, by the monotonic clock). `onSpawn(child)` sees the process while it runs.

@@ -19,11 +19,10 @@ import { Permissions, SECRET_PATTERNS } from '../dist/permissions.js';
 import { userConfigDir, userStateDir, worktreesDir } from '../dist/config/paths.js';
 import { git } from '../dist/git/exec.js';
 import { openRepo } from '../dist/git/repo.js';
-import { createTask } from '../dist/git/task-branch.js';
 import { dependencyFolders } from '../dist/git/worktree.js';
 import { makeGitView } from '../dist/sandbox/git-view.js';
 import { findBwrap } from '../dist/sandbox/support.js';
-import { format, isMain, makeRepo, median, printRows, row, runCount } from './lib.mjs';
+import { benchTask, format, isMain, makeRepo, median, printRows, row, runCount } from './lib.mjs';
 
 const RUNS = runCount('SANDBOX', 40);
 const BIG_RUNS = runCount('SANDBOX_BIG', 30);
@@ -79,15 +78,7 @@ async function world(files) {
     for (const name of ['.netrc', '.npmrc', '.bash_history']) writeFileSync(join(repo.home, name), 'not a secret\n');
     // hunkwise's git, the sandbox's folders and the commands see this environment, as in a task.
     process.env = { ...repo.env };
-    const r = await openRepo(repo.root);
-    const task = await createTask({
-      repo: r,
-      instruction: 'bench sandbox',
-      base: { ref: 'main', commit: repo.git('rev-parse', 'HEAD').trim() },
-      model: 'ollama/bench',
-      locality: 'local',
-      worktreesDir: worktreesDir(repo.root, r.commonDir),
-    });
+    const { repo: r, task } = await benchTask(repo, 'bench sandbox', (opened) => worktreesDir(repo.root, opened.commonDir));
     const { gitDir } = await openRepo(task.worktree);
     return { ...repo, commonDir: r.commonDir, worktree: task.worktree, gitDir };
   } catch (error) {

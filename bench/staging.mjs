@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Permissions } from '../dist/permissions.js';
+import { Conversation } from '../dist/agent/conversation.js';
 import { proposeStep } from '../dist/agent/step.js';
-import { openRepo } from '../dist/git/repo.js';
-import { createTask } from '../dist/git/task-branch.js';
-import { isMain, makeRepo, median, printRows, row, runCount } from './lib.mjs';
+import { TaskState } from '../dist/agent/task-state.js';
+import { benchTask, isMain, makeRepo, median, printRows, row, runCount } from './lib.mjs';
 
 const RUNS = runCount('STAGING', 5);
 const LINES = 100;
@@ -53,27 +53,16 @@ export async function figures() {
   // In-process git inherits this process's environment: the repository's HOME and identity.
   process.env = { ...repo.env };
   try {
-    const r = await openRepo(repo.root);
-    const task = await createTask({
-      repo: r,
-      instruction: 'bench staging',
-      base: { ref: 'main', commit: repo.git('rev-parse', 'HEAD').trim() },
-      model: 'ollama/bench',
-      locality: 'local',
-      worktreesDir: join(repo.home, 'worktrees'),
-    });
+    const { repo: r, task } = await benchTask(repo, 'bench staging', () => join(repo.home, 'worktrees'));
     const events = [];
     const ctx = {
-      commonDir: r.commonDir,
-      task,
+      state: new TaskState(r.commonDir, task, Conversation.inMemory([{ role: 'user', content: 'bench staging' }])),
       model: 'ollama/bench',
       locality: 'local',
       io: undefined,
       approveEdits: true,
       permissions: new Permissions([]),
       emit: (event) => events.push(event),
-      transcript: () => '[user]\nbench staging',
-      usage: () => undefined,
     };
     let step = 0;
     /**

@@ -18,6 +18,15 @@ export interface Recorded {
   clientClosedEarly?: true;
 }
 
+/** What every chat request body has, whatever the API: the model, its messages, the tools, streaming. */
+export interface ChatBody<Message> {
+  model: string;
+  messages: Message[];
+  tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
+  stream?: boolean;
+  [key: string]: unknown;
+}
+
 /** What a scripted turn says whatever the wire format; the stream's items are NDJSON lines or SSE chunks. */
 export interface ScriptedTurn {
   content?: string;

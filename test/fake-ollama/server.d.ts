@@ -3,7 +3,7 @@
  * 127.0.0.1, Ollama's wire format; each test scripts the answers and asserts on what was sent.
  */
 
-import type { Recorded, Script, ScriptedServer, ScriptedTurn } from '../fake-http.js';
+import type { ChatBody, Recorded, Script, ScriptedServer, ScriptedTurn } from '../fake-http.js';
 
 /** A model the server knows. Left out: tools true, contextLength 32768, family qwen2. */
 export interface FakeModel {
@@ -51,13 +51,8 @@ export interface FakeChatMessage {
 }
 
 /** The body of an /api/chat request as the client sent it. */
-export interface FakeChatBody {
-  model: string;
-  messages: FakeChatMessage[];
-  tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
-  stream?: boolean;
+export interface FakeChatBody extends ChatBody<FakeChatMessage> {
   options?: Record<string, unknown>;
-  [key: string]: unknown;
 }
 
 /**

@@ -4,7 +4,7 @@
  * scripts the answers and asserts on what was sent. Routes live under /v1.
  */
 
-import type { Recorded, Script, ScriptedServer, ScriptedTurn } from '../fake-http.js';
+import type { ChatBody, Recorded, Script, ScriptedServer, ScriptedTurn } from '../fake-http.js';
 
 /**
  * A model GET /v1/models lists. Every key but `tools` is written on the model object as it is,
@@ -52,13 +52,8 @@ export interface FakeChatMessage {
 }
 
 /** The body of a chat completions request as the client sent it. */
-export interface FakeChatBody {
-  model: string;
-  messages: FakeChatMessage[];
-  tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
-  stream?: boolean;
+export interface FakeChatBody extends ChatBody<FakeChatMessage> {
   stream_options?: { include_usage?: boolean };
-  [key: string]: unknown;
 }
 
 /**
