@@ -14,6 +14,7 @@ import type { TaskState } from './task-state.js';
 import type { Tool, ToolContext, ToolResult } from './tool.js';
 import { toolDefinitions } from './tools/index.js';
 import { type Generation, type PromptHistory, overflowError, runTurn, type TurnSetup } from './turn.js';
+import { stripToolCallText } from './text-tools.js';
 import { validateArgs } from './validate-args.js';
 import { textProtocolRender } from './wire.js';
 import { proposeWorktreeChanges } from './worktree-changes.js';
@@ -68,7 +69,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
     emit,
     servers: options.servers,
   };
-  const toolContext = (explanation: string): ToolContext => ({
+  const toolContext = (said: string): ToolContext => ({
     root: task.worktree,
     base: task.base.commit,
     signal: options.signal,
@@ -86,7 +87,9 @@ export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
       confinement: () => options.sandbox.confinement(),
     }),
     // Loaded at the first edit (with the diff library): the first request does not wait for it.
-    propose: async (proposal) => (await import('./step.js')).proposeStep(stepContext, proposal, explanation),
+    // What the model said before its calls explains the step in its commit: its prose, without
+    // the call syntax some models write into their text (`[TOOL_CALLS]…`, a fenced call).
+    propose: async (proposal) => (await import('./step.js')).proposeStep(stepContext, proposal, stripToolCallText(said, setup.toolSpecs)),
     commandStarting: () => {
       state.commandStarting();
       emit({ type: 'command_start' });

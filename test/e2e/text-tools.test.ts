@@ -25,6 +25,10 @@ function expectEditCommitted(task: ScriptedTask): void {
   expect(task.run.code).toBe(0);
   expect(task.repo.git('show', `${task.task.branch}:greet.ts`)).toBe(EDITED);
   expect(task.repo.git('log', '-1', '--format=%(trailers:key=Agent-Action,valueonly)', task.task.branch).trim()).toBe('edit_file greet.ts');
+  // The step's commit is explained by the model's prose, not by the call it wrote.
+  const body = task.repo.git('log', '-1', '--format=%b', task.task.branch);
+  expect(body).toMatch(/^I will fix the greeting/);
+  expect(body).not.toMatch(/edit_file"|<tool_call>|```/);
 }
 
 describe('tool calls as text', () => {
