@@ -1,7 +1,7 @@
 import type { LanguageServers } from '../lsp/registry.js';
 import { LspError } from '../lsp/types.js';
 import type { TaskWorktree } from '../git/worktree.js';
-import { messageOf, TaskFault } from '../errors.js';
+import { type AgentError, messageOf, TaskFault } from '../errors.js';
 import type { ModelProvider, ToolCall } from '../model/types.js';
 import type { Allowance } from './approval-policy.js';
 import { createActionGate } from './approvals.js';
@@ -11,6 +11,7 @@ import { ContextWindow } from './context-window.js';
 import type { AgentEvent, InstructionQuestion, TaskEnd, TaskIO } from './events.js';
 import type { StepContext } from './step.js';
 import type { TaskState } from './task-state.js';
+import type { TaskStop } from './task-stop.js';
 import type { Tool, ToolContext, ToolResult } from './tool.js';
 import { toolDefinitions } from './tools/index.js';
 import { type Generation, type PromptHistory, overflowError, runTurn, type TurnSetup } from './turn.js';
@@ -48,14 +49,41 @@ export interface RunTaskOptions {
   sandbox: TaskSandbox;
   /** Ctrl-C stops the generation in progress through it; the user then steers. */
   generation: Generation;
+  /** What the faults that stop a task (the disk full, the worktree deleted) are, said for a person. */
+  faults: TaskStop;
+}
+
+/** How a task run ended, and the fault that stopped it when one did (already said through `emit`). */
+export interface TaskOutcome {
+  end: TaskEnd;
+  fault?: AgentError;
 }
 
 /**
  * Runs a task until the model finishes and the user has no follow-up, the turn limit, a model
- * failure or an interrupt. Everything it does is reported through `emit`; everything approved is
- * committed on the task branch as it happens, so the task can be resumed from any point.
+ * failure, a fault or an interrupt. Everything it does is reported through `emit`; everything
+ * approved is committed on the task branch as it happens, so the task can be resumed from any
+ * point. A fault that stops the task whatever the model would do next (the disk full, the
+ * worktree deleted) is said and ends it `failed`; a stop by the task's signal ends it `interrupted`.
  */
-export async function runTask(options: RunTaskOptions): Promise<TaskEnd> {
+export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
+  try {
+    return { end: await runLoop(options) };
+  } catch (error) {
+    // The worktree may still be on its way (it is made while the model reads the first prompt): a
+    // stop that early is an interruption, not a worktree deleted while the task ran.
+    await options.worktree.start().catch(() => {});
+    const fault = options.faults.explain(error);
+    if (fault) {
+      options.emit({ type: 'error', message: fault.message, hint: fault.hint });
+      return { end: 'failed', fault };
+    }
+    if (options.signal.aborted) return { end: 'interrupted' };
+    throw error;
+  }
+}
+
+async function runLoop(options: RunTaskOptions): Promise<TaskEnd> {
   const { state, emit } = options;
   const { conversation, task } = state;
   const allowances: Allowance[] = [...(task.allowances ?? [])];

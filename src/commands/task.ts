@@ -1,5 +1,5 @@
-import type { AgentEvent, TaskEnd, TaskIO } from '../agent/events.js';
-import { runTask } from '../agent/loop.js';
+import type { AgentEvent, TaskIO } from '../agent/events.js';
+import { runTask, type TaskOutcome } from '../agent/loop.js';
 import { Generation } from '../agent/turn.js';
 import { Permissions } from '../permissions.js';
 import { createTaskSandbox, type TaskSandbox, unavailableNotice } from '../agent/command-sandbox.js';
@@ -13,7 +13,7 @@ import { AgentError, isDiskFull } from '../errors.js';
 import { worktreeExists } from '../git/worktree.js';
 import { createColors } from '../ui/color.js';
 import { createCommandLog } from '../ui/command-log.js';
-import { createTaskStop, diskFullError } from './task-stop.js';
+import { createTaskStop, diskFullError } from '../agent/task-stop.js';
 import { createJsonView, createTaskView } from '../ui/task-view.js';
 import { createTerminalIO, isPromptCancelled } from '../ui/terminal-io.js';
 
@@ -166,10 +166,9 @@ export async function taskCommand(instruction: string | undefined, options: Task
   if (task.toolProtocol === 'text') {
     view({ type: 'notice', message: `${provider.model} does not call tools natively: its tools are described in the prompt.` });
   }
-  let end: TaskEnd;
-  let stoppedBy: AgentError | undefined;
+  let outcome: TaskOutcome;
   try {
-    end = await runTask({
+    outcome = await runTask({
       state,
       provider,
       tools: stop.guard(tools),
@@ -187,21 +186,8 @@ export async function taskCommand(instruction: string | undefined, options: Task
       servers,
       generation,
       sandbox,
+      faults: stop,
     });
-  } catch (error) {
-    // The worktree may still be on its way (it is made while the model reads the first prompt): a
-    // Ctrl-C that early is an interruption, not a worktree deleted while the task ran.
-    await session.worktree.start().catch(() => {});
-    const fault = stop.explain(error);
-    if (fault) {
-      view({ type: 'error', message: fault.message, hint: fault.hint });
-      stoppedBy = fault;
-      end = 'failed';
-    } else if (!isPromptCancelled(error) && !controller.signal.aborted) {
-      throw error;
-    } else {
-      end = 'interrupted';
-    }
   } finally {
     // Never leave while git is still making the worktree (a half-made one would need repairing),
     // nor without one: a task that stopped before its first request has one all the same.
@@ -210,6 +196,8 @@ export async function taskCommand(instruction: string | undefined, options: Task
     await servers.shutdownAll();
     session.unlock();
   }
+  let { end } = outcome;
+  const stoppedBy = outcome.fault;
   try {
     state.close(end === 'finished' ? 'ready' : undefined);
   } catch (error) {

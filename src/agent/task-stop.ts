@@ -1,4 +1,4 @@
-import type { Tool } from '../agent/tool.js';
+import type { Tool } from './tool.js';
 import { type AgentError, isDiskFull, TaskFault, whereDiskFull } from '../errors.js';
 import type { TaskRecord } from '../git/task-store.js';
 import { worktreeExists } from '../git/worktree.js';
