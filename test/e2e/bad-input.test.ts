@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeModel, type FakeOllama, type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
 import { type AgentRun, runAgent } from '../helpers/agent.js';
-import { makeRepo, snapshotCheckout, type TestRepo, writeUserConfig } from '../helpers/repo.js';
+import { diverge, makeRepo, snapshotCheckout, type TestRepo, writeUserConfig } from '../helpers/repo.js';
 import { closedPort, onlyTask, readTask, runTaskToEnd, taskIds } from '../helpers/tasks.js';
 import type { TaskRecord } from '../../src/git/task-store.js';
 
@@ -78,15 +78,6 @@ async function doneTask(repo: TestRepo, env: NodeJS.ProcessEnv, instruction: str
 }
 
 
-/** A change of a.txt on a branch `other` and another on main: merging one into the other conflicts. */
-function divergeOnA(repo: TestRepo): void {
-  repo.git('checkout', '-q', '-b', 'other');
-  repo.write('a.txt', 'one\nzwei\nthree\n');
-  repo.git('commit', '-qam', 'other: zwei');
-  repo.git('checkout', '-q', 'main');
-  repo.write('a.txt', 'one\ndeux\nthree\n');
-  repo.git('commit', '-qam', 'main: deux');
-}
 
 function gitFails(repo: TestRepo, ...args: string[]): void {
   expect(() => repo.git(...args)).toThrow();
@@ -146,7 +137,7 @@ describe('the repository', () => {
 
   it('a merge or a rebase in progress: refuses, says how to finish or abort it, and leaves it as it was', async () => {
     const { repo, env } = await setup([]);
-    divergeOnA(repo);
+    diverge(repo, 'a.txt', 'one\ndeux\nthree\n', 'one\nzwei\nthree\n');
     gitFails(repo, 'merge', 'other');
     let before = snapshotCheckout(repo);
     for (const args of [['task', 'do it'], ['task', 'do it', '--base', 'main']]) {

@@ -9,6 +9,7 @@ import { spawnPty } from '../helpers/pty.js';
 import { testState } from '../helpers/state.js';
 import { makeRepo } from '../helpers/repo.js';
 import { onlyTask } from '../helpers/tasks.js';
+import { startPtyTask } from '../helpers/pty-task.js';
 
 const open = testState();
 
@@ -16,7 +17,9 @@ const NEW_TOTAL = "total(): string {\n  return this.items.join(',');\n}";
 
 describe('the diagnostics of a proposal, before it is approved', () => {
   it('shows the errors a replace_symbol and an edit_file add, and tells the model', async () => {
-    const server = await startFakeOllama({
+    const { server, repo, pty } = await startPtyTask(open, {
+      files: fixtureFiles('diag-ts'),
+      args: ['task', 'change the store', '--approve', 'read'],
       script: [
         { toolCalls: [{ name: 'replace_symbol', arguments: { name: 'Store.total', path: 'src/store.ts', new_text: NEW_TOTAL } }] },
         {
@@ -28,15 +31,6 @@ describe('the diagnostics of a proposal, before it is approved', () => {
         { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] },
       ],
     });
-    open.server = server;
-    const repo = makeRepo(fixtureFiles('diag-ts'));
-    open.repo = repo;
-    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'change the store', '--approve', 'read'], {
-      cwd: repo.root,
-      env: { ...repo.env, OLLAMA_HOST: server.url },
-      cols: 200,
-    });
-    open.pty = pty;
     // replace_symbol of a method: the error lands in the file that imports it.
     await pty.waitFor(/Stage this hunk \[[a-zA-Z,?/]+\]\?$/m);
     expect(pty.screen()).toMatch(/adds src\/use\.ts:5:14 error TS2322: Type 'string' is not assignable to type 'number'\./);
@@ -63,23 +57,16 @@ describe('the diagnostics of a proposal, before it is approved', () => {
   });
 
   it('shows the error a refused rename hunk leaves, before the next turn, in the words the model reads', async () => {
-    const server = await startFakeOllama({
+    // Rows enough for the whole proposal: every answered question stays on the screen to be counted.
+    const { server, pty } = await startPtyTask(open, {
+      files: fixtureFiles('rename-ts'),
+      args: ['task', 'rename parseConfig', '--approve', 'read'],
+      rows: 400,
       script: [
         { toolCalls: [{ name: 'rename_symbol', arguments: { name: 'parseConfig', new_name: 'loadConfig', path: 'src/config.ts' } }] },
         { toolCalls: [{ name: 'finish', arguments: { summary: 'renamed, but for the CLI' } }] },
       ],
     });
-    open.server = server;
-    const repo = makeRepo(fixtureFiles('rename-ts'));
-    open.repo = repo;
-    // Rows enough for the whole proposal: every answered question stays on the screen to be counted.
-    const pty = spawnPty(process.execPath, [AGENT_BIN, 'task', 'rename parseConfig', '--approve', 'read'], {
-      cwd: repo.root,
-      env: { ...repo.env, OLLAMA_HOST: server.url },
-      cols: 200,
-      rows: 400,
-    });
-    open.pty = pty;
     // Every hunk approved but those of src/cli.ts, whose import then names what no longer exists.
     for (;;) {
       await pty.waitFor(/(Stage this hunk \[[a-zA-Z,?/]+\]\?|Follow-up instruction \(empty = done\)[^\n]*)$/);

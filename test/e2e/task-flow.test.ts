@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FakeTurn, startFakeOllama } from '../fake-ollama/server.js';
 import { runAgent } from '../helpers/agent.js';
-import { makeRepo, snapshotCheckout } from '../helpers/repo.js';
+import { diverge, makeRepo, snapshotCheckout } from '../helpers/repo.js';
 import { closedPort, onlyTask } from '../helpers/tasks.js';
 import { testState } from '../helpers/state.js';
 
@@ -192,12 +192,7 @@ describe('bad input', () => {
     expect(detached.stderr).toMatch(/HEAD is detached/);
     repo.git('checkout', '-q', 'main');
 
-    repo.git('checkout', '-q', '-b', 'other');
-    repo.write('src/total.ts', 'other\n');
-    repo.git('commit', '-qam', 'other');
-    repo.git('checkout', '-q', 'main');
-    repo.write('src/total.ts', 'mine\n');
-    repo.git('commit', '-qam', 'mine');
+    diverge(repo, 'src/total.ts', 'mine\n', 'other\n');
     try {
       repo.git('merge', 'other');
     } catch {

@@ -114,3 +114,16 @@ export function writeUserConfig(repo: TestRepo, config: object): void {
   mkdirSync(join(repo.home, '.config', 'hunkwise'), { recursive: true });
   writeFileSync(join(repo.home, '.config', 'hunkwise', 'config.json'), JSON.stringify(config));
 }
+
+/**
+ * `path` changed one way on a new branch `other` and another way on `main` (checked out after):
+ * merging one into the other conflicts.
+ */
+export function diverge(repo: TestRepo, path: string, ours: string, theirs: string): void {
+  repo.git('checkout', '-q', '-b', 'other');
+  repo.write(path, theirs);
+  repo.git('commit', '-qam', 'other');
+  repo.git('checkout', '-q', 'main');
+  repo.write(path, ours);
+  repo.git('commit', '-qam', 'main');
+}
