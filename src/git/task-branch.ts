@@ -2,7 +2,7 @@ import { messageOf } from '../errors.js';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locality } from '../task-model.js';
-import { git, gitOut } from './exec.js';
+import { GitError, git, gitOut } from './exec.js';
 import type { Repo } from './repo.js';
 import { newTaskId, saveTask, type TaskRecord, taskDir } from './task-store.js';
 import { taskCommitMessage } from './trailers.js';
@@ -96,31 +96,39 @@ export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExist
       await addTaskWorktree(repo, task.worktree, task.branch, exists ? undefined : task.root);
       break;
     } catch (error) {
-      // Until the branch holds it, the task's first commit is reachable from nothing: a `git gc
-      // --prune=now` meanwhile takes it. Made again, the branch starts there.
-      const kept = await ask(objectExists(`${task.root}^{commit}`), { cwd: repo.root });
-      if (exists || kept || attempt === 3) throw error;
-      // What the failed attempt made (the branch at the lost commit, a half-made worktree) goes first.
-      await clearFailedAttempt(repo, task);
-      task.root = await commitTask(repo, task);
-      saveTask(repo.commonDir, task);
+      if (attempt === 3) throw error;
+      // A `git gc` meanwhile may have taken what the add needed: the task's first commit, reachable
+      // from nothing until the branch holds it, or the worktree's registration under
+      // .git/worktrees/, which its `git worktree prune` removes while `worktree add` still writes it.
+      const lost = !exists && !(await ask(objectExists(`${task.root}^{commit}`), { cwd: repo.root }));
+      if (!lost && !registrationPruned(error)) throw error;
+      // What the failed attempt made (a half-made worktree; a branch it made at the lost commit) goes first.
+      await clearFailedAttempt(repo, task, exists);
+      if (lost) {
+        task.root = await commitTask(repo, task);
+        saveTask(repo.commonDir, task);
+      }
     }
   }
   await linkDependencyFolders(repo, task.worktree);
 }
 
 /**
- * A `git worktree add -b` that failed once its commit was gone may have made the branch (at that
- * commit) and registered the worktree: both are taken back, the branch only if it still points
- * there, so that the next attempt starts clean.
+ * A `git worktree add` that failed under a `git gc` may have registered the worktree and, with
+ * `-b`, made the branch at the task's first commit: both are taken back (the branch only if the add
+ * made it, `keepBranch` false, and it still points there), so that the next attempt starts clean.
  */
-async function clearFailedAttempt(repo: Repo, task: TaskRecord): Promise<void> {
+async function clearFailedAttempt(repo: Repo, task: TaskRecord, keepBranch: boolean): Promise<void> {
   // Not registered (nothing was made) is no failure here.
   await git(['worktree', 'remove', '--force', task.worktree], { cwd: repo.root, okCodes: [EXIT.no, EXIT.fatal] });
   rmSync(task.worktree, { recursive: true, force: true });
   await git(['worktree', 'prune'], { cwd: repo.root });
-  await ask(deleteRef(`refs/heads/${task.branch}`, task.root), { cwd: repo.root });
+  if (!keepBranch) await ask(deleteRef(`refs/heads/${task.branch}`, task.root), { cwd: repo.root });
 }
+
+/** `git worktree add` failed because the worktree's folder under .git/worktrees/ went while it wrote there. */
+const registrationPruned = (error: unknown): boolean =>
+  error instanceof GitError && /'[^']*worktrees\/[^']*'[^\n]*No such file or directory/.test(error.stderr);
 
 /**
  * The first commit of a task's branch: the base's tree, and a message that records the task. A

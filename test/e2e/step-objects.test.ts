@@ -8,7 +8,7 @@ import { TaskState } from '../../src/agent/task-state.js';
 import type { AgentEvent } from '../../src/agent/events.js';
 import { readJournal, type StepJournal, writeJournal } from '../../src/agent/step-journal.js';
 import { TaskFault } from '../../src/errors.js';
-import type { GitOptions, GitResult } from '../../src/git/exec.js';
+import { GitError, type GitOptions, type GitResult } from '../../src/git/exec.js';
 import { gitDate } from '../../src/git/notes.js';
 import { openRepo } from '../../src/git/repo.js';
 import { indexMissingObjects, repairIndex } from '../../src/git/step-objects.js';
@@ -25,6 +25,8 @@ import { makeRepo, type TestRepo } from '../helpers/repo.js';
 const spy = vi.hoisted(() => ({
   /** Called after each git process of hunkwise with its arguments, input and result. */
   after: undefined as undefined | ((args: string[], options: GitOptions, result: GitResult) => void),
+  /** Called before each git process: what it returns is thrown instead of running git. */
+  instead: undefined as undefined | ((args: string[], options: GitOptions) => Error | undefined),
   calls: [] as string[][],
 }));
 
@@ -32,6 +34,8 @@ vi.mock('../../src/git/exec.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/git/exec.js')>();
   const git = async (args: string[], options: GitOptions): Promise<GitResult> => {
     spy.calls.push(args);
+    const failure = spy.instead?.(args, options);
+    if (failure) throw failure;
     const result = await real.git(args, options);
     spy.after?.(args, options, result);
     return result;
@@ -50,6 +54,7 @@ beforeEach(() => {
   repo = makeRepo({ 'a.txt': 'one\ntwo\n', 'keep.txt': 'kept\n' });
   Object.assign(process.env, repo.env);
   spy.after = undefined;
+  spy.instead = undefined;
   spy.calls = [];
 });
 
@@ -200,3 +205,32 @@ describe('a worktree index that names a lost object', () => {
 function execIn(cwd: string, args: string[], input?: string): string {
   return execFileSync('git', ['-C', cwd, ...args], { env: repo.env, input, encoding: 'utf8' }).trim();
 }
+
+describe("a task's worktree while a gc runs", () => {
+  it('is made again when the gc pruned its registration while git worktree add wrote it', async () => {
+    let failed = 0;
+    spy.instead = (args, options) => {
+      if (sub(args) !== 'worktree' || !args.includes('add') || failed > 0) return undefined;
+      failed += 1;
+      // As `git worktree add -b` fails when `git gc` runs `git worktree prune` under it: the
+      // branch made, the registration gone (git 2.39's words).
+      const [branch = '', , start = ''] = args.slice(args.indexOf('-b') + 1);
+      execFileSync('git', ['branch', branch, start], { cwd: options.cwd, env: repo.env });
+      const name = branch.replace(/^agent\//, '');
+      return new GitError(args, 128, `fatal: could not open '.git/worktrees/${name}/gitdir' for writing: No such file or directory\n`);
+    };
+    const r = await openRepo(repo.root);
+    const task = await createTask({
+      repo: r,
+      instruction: 'gc test',
+      base: { ref: 'main', commit: repo.git('rev-parse', 'HEAD').trim() },
+      model: 'ollama/m',
+      locality: 'local',
+      worktreesDir: join(repo.home, 'worktrees'),
+    });
+    expect(failed).toBe(1);
+    expect(spy.calls.filter((args) => sub(args) === 'worktree' && args.includes('add'))).toHaveLength(2);
+    expect(repo.git('rev-parse', task.branch).trim()).toBe(task.root);
+    expect(execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: task.worktree, encoding: 'utf8' }).trim()).toBe(task.branch);
+  });
+});
