@@ -6,6 +6,7 @@ import { startFakeOllama } from '../fake-ollama/server.js';
 import { AGENT_BIN, runAgent } from '../helpers/agent.js';
 import { makeRepo, type TestRepo } from '../helpers/repo.js';
 import { runTaskToEnd } from '../helpers/tasks.js';
+import { missingNote, toolHere } from '../helpers/optional-tools.js';
 
 /**
  * The completion scripts run in the real shells (installed by .ci/run): `agent` on PATH, the script
@@ -49,17 +50,6 @@ function inShell(shell: string, script: string): string {
   return run.stdout;
 }
 
-/**
- * Whether a shell these tests run is installed. A missing one skips its test, named in the test's
- * title, unless HUNKWISE_TEST_SHELLS=required (as .ci/run sets it): then it fails.
- */
-function shellHere(shell: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
-  if (!found && process.env.HUNKWISE_TEST_SHELLS === 'required') throw new Error(`${shell} is not installed, and HUNKWISE_TEST_SHELLS=required: install it (apt-get install ${shell}).`);
-  return found;
-}
-
-const missingNote = (shell: string): string => (shellHere(shell) ? '' : ` (skipped: ${shell} is not installed; apt-get install ${shell} to run it)`);
 
 /** What bash's completion offers for the words, the last one being completed. */
 function bash(...words: string[]): string[] {
@@ -96,7 +86,7 @@ describe('shell completion', () => {
     expect(bash('agent', 'show', ids[0] ?? '', '')).toEqual([]);
   });
 
-  it.skipIf(!shellHere('fish'))(`fish: the same, with each task described by its instruction${missingNote('fish')}`, () => {
+  it.skipIf(!toolHere('fish'))(`fish: the same, with each task described by its instruction${missingNote('fish')}`, () => {
     expect(fish('agent rev')).toEqual([expect.stringMatching(/^review\twhat show shows, and the errors the branch adds/)]);
     expect(fish('agent abort ').sort()).toEqual(
       [`${ids[0]}\tready: rename parse to load`, `${ids[1]}\tready: add a test`].sort(),
@@ -104,7 +94,7 @@ describe('shell completion', () => {
     expect(fish('agent list --j')).toEqual([expect.stringMatching(/^--json\tprint JSON/)]);
   });
 
-  it.skipIf(!shellHere('zsh'))(`zsh: the same, values and descriptions as _describe takes them${missingNote('zsh')}`, () => {
+  it.skipIf(!toolHere('zsh'))(`zsh: the same, values and descriptions as _describe takes them${missingNote('zsh')}`, () => {
     expect(zsh('agent', 'undo', '').sort()).toEqual([`${ids[0]}:ready: rename parse to load`, `${ids[1]}:ready: add a test`].sort());
     expect(zsh('agent', 'stats', '--s')).toEqual(['--since:only commits since this date (as git log --since: 2026-11-01, "2 weeks ago")']);
   });
