@@ -122,6 +122,28 @@ const contains = (range: SymbolInfo['range'], at: SymbolInfo['range']['start']):
   (range.start.line < at.line || (range.start.line === at.line && range.start.character <= at.character)) &&
   (range.end.line > at.line || (range.end.line === at.line && range.end.character >= at.character));
 
+/** Files opened for a server that knows only what it is told of, before one question at the most. */
+const MAX_OPENED = 200;
+
+/**
+ * For a server that knows only the files it is told of (clangd without a compile_commands.json):
+ * the files of its language that mention `word` (but the withheld ones) are opened for it, so that a
+ * rename or a search for references covers their uses. Nothing for any other server.
+ */
+export async function openMentions(root: string, client: LanguageClient, word: string, withheld: Withheld): Promise<void> {
+  if (!client.openFilesIndex) return;
+  const files = (await filesMentioning(root, word)).filter((file) => languageOf(file) === client.language && !withheld.has(file));
+  const opened: string[] = [];
+  for (const file of files.slice(0, MAX_OPENED)) {
+    const text = await readFile(`${root}/${file}`, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    await client.sync(file, text);
+    opened.push(file);
+  }
+  // The server indexes a file once it has parsed it: a question about each waits for that.
+  await Promise.all(opened.map((file) => client.documentSymbols(file).catch(() => [])));
+}
+
 /** Files (tracked or new) that contain the identifier as a word. */
 async function filesMentioning(root: string, word: string): Promise<string[]> {
   return ask(filesMatching(['-I', '-w', '-F', '--untracked', '-e', word]), { cwd: root });

@@ -29,6 +29,8 @@ export interface LanguageServerOptions {
   initializationOptions?: unknown;
   /** Answers to the server's `workspace/configuration`, by section. */
   settings?: Record<string, unknown>;
+  /** The server knows only the files it is told of and its own index lists (see ServerSpec). */
+  openFilesIndex?: boolean;
   /** A log line that says the server has loaded the project, for servers without progress (pyright). */
   readyLog?: RegExp;
   /** Files opened and closed at start so that project-based servers load the project. */

@@ -42,6 +42,7 @@ export async function startLanguageServer(options: LanguageServerOptions): Promi
 
 class Client implements StartedLanguageClient {
   readonly language: string;
+  readonly openFilesIndex: boolean;
   private readonly paths: PathMapper;
   private readonly docs = new Documents();
   private readonly published = new PublishedDiagnostics();
@@ -53,6 +54,7 @@ class Client implements StartedLanguageClient {
 
   constructor(private readonly o: LanguageServerOptions) {
     this.language = o.language;
+    this.openFilesIndex = o.openFilesIndex === true;
     this.paths = createPathMapper(o.root);
   }
 

@@ -75,6 +75,7 @@ export function createLanguageServers(options: LanguageServersOptions): Language
         ...(spec.readyLog ? { readyLog: spec.readyLog } : {}),
         seedPaths: [path],
         installHint: spec.installHint,
+        ...(spec.openFilesIndex ? { openFilesIndex: true } : {}),
         onCrash: (message, final) => {
           if (final) gone.add(language);
           const check = `If it keeps crashing, check it outside hunkwise (agent doctor shows the command), or turn it off with "lsp": { "${language}": false }.`;

@@ -37,6 +37,12 @@ export interface ServerSpec {
    * the command sandbox.
    */
   runsProjectCode?: boolean;
+  /**
+   * The server knows the files it is told of and those its own index lists (clangd: the files of a
+   * compile_commands.json): before a rename or a search for references, the files that mention the
+   * name are opened for it, so that their uses are renamed and found too.
+   */
+  openFilesIndex?: boolean;
 }
 
 /** A command found, with what goes before the server's own args (a script, when run by node). */
@@ -183,6 +189,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
     rootMarkers: ['compile_commands.json', 'CMakeLists.txt', '.clangd'],
     installHint: `Install clangd (apt install clangd, brew install llvm), ${configHint('cpp')}.`,
     locate: onPath('clangd'),
+    openFilesIndex: true,
   },
 };
 
@@ -225,6 +232,7 @@ export async function findServer(language: string, overrides?: LspOverrides, roo
       extensions: (override.extensions ?? builtin?.extensions ?? []).map(normalizeExt),
       rootMarkers: override.rootMarkers ?? builtin?.rootMarkers ?? [],
       runsProjectCode: builtin?.runsProjectCode === true || (root !== undefined && isInside(command, root)),
+      ...(builtin?.openFilesIndex ? { openFilesIndex: true } : {}),
     };
   }
   if (!builtin) return undefined;

@@ -77,6 +77,8 @@ export type DiagnosticsResult =
 export interface LanguageClient {
   /** `typescript`, `python`, ... */
   readonly language: string;
+  /** It knows only the files it is told of and its own index lists: open the files a question concerns. */
+  readonly openFilesIndex?: boolean;
   /** Makes the server see this content for the file (didOpen the first time, didChange after). */
   sync(path: string, text: string): Promise<void>;
   /** Tells the server the file is closed (it reads the disk again). */

@@ -1,4 +1,4 @@
-import { resolveSymbol } from '../symbols.js';
+import { openMentions, resolveSymbol } from '../symbols.js';
 import { fail } from './shared.js';
 import { leaveOut, lineReader, symbolTool } from './symbol-shared.js';
 import { defineTool } from './define.js';
@@ -27,6 +27,7 @@ export const referencesTool = defineTool({
     if ('error' in resolved) return fail(resolved.error);
     const { symbol, client } = resolved;
     await client.ready();
+    await openMentions(ctx.root, client, symbol.name, ready.withheld);
     const locations = await client.references(symbol.path, symbol.selectionRange.start, true);
     if (locations.length === 0) return { content: `No references to ${args.name} were found.` };
     const { kept, note } = leaveOut(ready.withheld, locations, (location) => location.path, 'reference');

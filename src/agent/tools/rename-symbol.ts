@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { faultPoint } from '../../fault.js';
 import { applyTextEdits } from '../../lsp/text-edits.js';
 import { LspError } from '../../lsp/types.js';
-import { resolveSymbol } from '../symbols.js';
+import { openMentions, resolveSymbol } from '../symbols.js';
 import type { ProposedFile } from '../tool.js';
 import { fail } from './shared.js';
 import { type LeftOut, leaveOut, leftOutWords, symbolTool } from './symbol-shared.js';
@@ -44,6 +44,7 @@ export const renameSymbolTool = defineTool({
     if (ready.withheld.has(symbol.path)) return fail(declaredWithheld(args.name));
     if (symbol.name === args.new_name) return fail(`${args.name} is already called ${args.new_name}.`);
     await client.ready();
+    await openMentions(ctx.root, client, symbol.name, ready.withheld);
     let edits: Awaited<ReturnType<typeof client.rename>>;
     try {
       edits = await client.rename(symbol.path, symbol.selectionRange.start, args.new_name);
