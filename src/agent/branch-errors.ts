@@ -45,7 +45,7 @@ export async function branchErrors(repo: Repo, task: TaskRecord, config: Config)
   const files = changed.filter((path) => safe.has(languageOf(path, config.lsp) ?? ''));
   result.unchecked = changed.filter((path) => !files.includes(path));
   if (files.length === 0) return result;
-  const servers = createLanguageServers({ root: task.worktree, overrides: config.lsp, env: taskEnvironment(config) });
+  const servers = createLanguageServers({ root: task.worktree, checkout: repo.root, overrides: config.lsp, env: taskEnvironment(config) });
   try {
     const view = await openDiagnosticsView(servers, task.worktree, files, new Permissions(config.permissions));
     if (!view) return { ...result, unchecked: changed };

@@ -126,6 +126,7 @@ export async function taskCommand(instruction: string | undefined, options: Task
   const sandbox = taskSandbox(session, permissions, env, (message) => tell(message));
   const servers = createLanguageServers({
     root: task.worktree,
+    checkout: repo.root,
     env,
     confine: async (argv) => {
       const wrapped = await sandbox.wrap(argv, false);

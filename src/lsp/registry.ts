@@ -2,10 +2,13 @@ import type { LspTimeouts, StartedLanguageClient } from './client-options.js';
 import { findServer, findServerRoot, installHintOf, languageOf, type LspOverrides, type ServerSpec } from './servers.js';
 import type { LanguageClient } from './types.js';
 import { messageOf } from '../errors.js';
+import { worktreeCompileCommands } from './compile-commands.js';
 
 export interface LanguageServersOptions {
   /** The task's worktree: the paths asked about and answered are relative to it. */
   root: string;
+  /** The user's checkout the worktree was made from, where generated files such as a compile_commands.json are. */
+  checkout?: string;
   /** The config's `lsp` key. */
   overrides?: LspOverrides;
   /** A message for the user: a server missing, failing to start, or crashing. Each said once. */
@@ -52,7 +55,7 @@ export function createLanguageServers(options: LanguageServersOptions): Language
   const cleanups: (() => void)[] = [];
   async function start(language: string, path: string): Promise<StartedLanguageClient | undefined> {
     if (options.overrides?.[language] === false) return undefined;
-    const found = await findServer(language, options.overrides, options.root);
+    const found = withCompileCommands(await findServer(language, options.overrides, options.root));
     const spec = found?.runsProjectCode ? await confined(found) : found;
     if (!spec) {
       const configured = options.overrides?.[language];
@@ -94,6 +97,15 @@ export function createLanguageServers(options: LanguageServersOptions): Language
       notice(`${messageOf(error)} ${fallback(language)}`);
       return undefined;
     }
+  }
+
+  /** clangd pointed at the checkout's compile_commands.json, its paths moved into the worktree. */
+  function withCompileCommands(spec: ServerSpec | undefined): ServerSpec | undefined {
+    if (!spec?.compileCommands || !options.checkout) return spec;
+    const commands = worktreeCompileCommands(options.checkout, options.root);
+    if (!commands) return spec;
+    cleanups.push(commands.cleanup);
+    return { ...spec, args: [...spec.args, `--compile-commands-dir=${commands.dir}`] };
   }
 
   /** The spec with its command line in the sandbox, when one runs; its private folder kept to the end. */

@@ -43,6 +43,8 @@ export interface ServerSpec {
    * name are opened for it, so that their uses are renamed and found too.
    */
   openFilesIndex?: boolean;
+  /** The server takes the project's compile_commands.json (clangd): the checkout's is moved into the worktree for it. */
+  compileCommands?: boolean;
 }
 
 /** A command found, with what goes before the server's own args (a script, when run by node). */
@@ -190,6 +192,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
     installHint: `Install clangd (apt install clangd, brew install llvm), ${configHint('cpp')}.`,
     locate: onPath('clangd'),
     openFilesIndex: true,
+    compileCommands: true,
   },
 };
 
@@ -233,6 +236,7 @@ export async function findServer(language: string, overrides?: LspOverrides, roo
       rootMarkers: override.rootMarkers ?? builtin?.rootMarkers ?? [],
       runsProjectCode: builtin?.runsProjectCode === true || (root !== undefined && isInside(command, root)),
       ...(builtin?.openFilesIndex ? { openFilesIndex: true } : {}),
+      ...(builtin?.compileCommands ? { compileCommands: true } : {}),
     };
   }
   if (!builtin) return undefined;

@@ -65,4 +65,26 @@ describe.skipIf(!toolHere('clangd'))(`C through clangd${missingNote('clangd')}`,
       "Diagnostics: the applied change adds src/main.c:13:40 warning -Wint-conversion: Incompatible integer to pointer conversion passing 'int' to parameter of type 'const char *'",
     );
   });
+
+  it("compiles the worktree's files with the checkout's generated compile_commands.json, its paths moved into the worktree", async () => {
+    // As a CMake project has it: the header in include/ (found only with -Iinclude), the
+    // compile commands generated into the ignored build/, naming the files of the user's checkout.
+    const { 'src/config.h': header = '', 'compile_flags.txt': _flags, ...rest } = fixtureFiles('rename-c');
+    const files = { ...rest, 'include/config.h': header, '.gitignore': 'build/\n' };
+    const done = await runScriptedTask(
+      files,
+      [{ toolCalls: [{ name: 'edit_file', arguments: { path: 'src/main.c', old_text: 'parse_config("name=x")', new_text: 'parse_config(42)' } }] }, FINISH],
+      {
+        prepare: (repo) => {
+          const command = (file: string) => ({ directory: repo.root, file: `${repo.root}/${file}`, arguments: ['cc', '-std=c11', '-Wall', '-Iinclude', '-c', file] });
+          repo.write('build/compile_commands.json', JSON.stringify([command('src/config.c'), command('src/main.c')]));
+        },
+      },
+    );
+    expect(done.run.code).toBe(0);
+    expect(done.results[0]).toContain(
+      "Diagnostics: the applied change adds src/main.c:13:40 warning -Wint-conversion: Incompatible integer to pointer conversion passing 'int' to parameter of type 'const char *'",
+    );
+    expect(done.results[0]).not.toMatch(/not found/);
+  });
 });
