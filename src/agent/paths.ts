@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { DEPENDENCY_FOLDERS } from '../git/worktree.js';
 import { lexists } from '../lexists.js';
 
 /**
@@ -33,6 +34,10 @@ export function resolveInside(root: string, input: string): ResolvedPath {
   }
   const abs = rel === '.' ? root : path.join(root, rel);
   const escaped = symlinkEscape(root, abs);
+  const dependency = rel.split('/').find((segment) => DEPENDENCY_FOLDERS.has(segment));
+  if (escaped && dependency) {
+    return { error: `"${input}" is in ${dependency}, a dependency the worktree shows from your checkout: hunkwise does not touch it; change the project's own code instead` };
+  }
   if (escaped) return { error: `"${input}" ${escaped}; ${EXAMPLE}` };
   return { abs, rel };
 }

@@ -25,7 +25,7 @@ export interface TaskWorktree {
 export const WORKTREE_CONFIG = ['-c', 'core.autocrlf=false', '-c', 'core.eol=lf', '-c', 'core.safecrlf=false'];
 
 /** Folders the project needs but git ignores: shared with the task so its tools and tests run. */
-const DEPENDENCY_FOLDERS = new Set(['node_modules', '.venv', 'venv', 'vendor']);
+export const DEPENDENCY_FOLDERS: ReadonlySet<string> = new Set(['node_modules', '.venv', 'venv', 'vendor']);
 
 /** Checks `branch` out at `path`; with `startAt`, the branch is created there first (it must not exist). */
 export async function addTaskWorktree(repo: Repo, path: string, branch: string, startAt?: string): Promise<void> {

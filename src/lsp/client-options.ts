@@ -22,6 +22,8 @@ export interface LanguageServerOptions {
   args: string[];
   /** The workspace: the paths given and returned are relative to it. */
   root: string;
+  /** The user's checkout the worktree was made from: its files linked into the worktree are answered by their worktree paths. */
+  checkout?: string;
   /** The folder the server is started on (its rootUri), when not `root`. */
   serverRoot?: string;
   /** The server's whole environment (default: this process's). */

@@ -39,14 +39,25 @@ const within = (base: string, path: string): string | undefined => {
 
 const slashes = (path: string): string => (sep === '/' ? path : path.split(sep).join('/'));
 
-export function createPathMapper(root: string): PathMapper {
+/**
+ * `checkout`: the user's checkout the worktree was made from. A file of it that the worktree shows
+ * through a link (a dependency in its mirrored node_modules, .venv, vendor) is answered by the
+ * path it has in the worktree, `node_modules/somepkg/index.d.ts`, as the user would write it.
+ */
+export function createPathMapper(root: string, checkout?: string): PathMapper {
   const absRoot = resolve(root);
   const realRoot = realpathOr(absRoot);
+  const realCheckout = checkout === undefined ? undefined : realpathOr(resolve(checkout));
+  const throughLink = (key: string): string | undefined => {
+    const rel = realCheckout === undefined ? undefined : within(realCheckout, key);
+    return rel !== undefined && rel !== '.' && realpathOr(join(realRoot, rel)) === realpathOr(key) ? rel : undefined;
+  };
 
   const toAbsolute = (path: string): string => {
     const abs = isAbsolute(path) ? resolve(path) : join(absRoot, path);
     const inRoot = within(absRoot, abs);
-    if (inRoot !== undefined) return inRoot === '.' ? realRoot : join(realRoot, inRoot);
+    // Through a link the worktree holds (a mirrored dependency), the file the server knows is its target.
+    if (inRoot !== undefined) return inRoot === '.' ? realRoot : realpathOr(join(realRoot, inRoot));
     return within(realRoot, abs) !== undefined ? abs : realpathOr(abs);
   };
 
@@ -60,7 +71,7 @@ export function createPathMapper(root: string): PathMapper {
   };
 
   const fromKey = (key: string): string => {
-    const rel = within(realRoot, key) ?? within(realRoot, realpathOr(key));
+    const rel = within(realRoot, key) ?? within(realRoot, realpathOr(key)) ?? throughLink(key);
     return rel === undefined ? key : slashes(rel);
   };
 

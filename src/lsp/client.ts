@@ -55,7 +55,7 @@ class Client implements StartedLanguageClient {
   constructor(private readonly o: LanguageServerOptions) {
     this.language = o.language;
     this.openFilesIndex = o.openFilesIndex === true;
-    this.paths = createPathMapper(o.root);
+    this.paths = createPathMapper(o.root, o.checkout);
   }
 
   get pid(): number | undefined {

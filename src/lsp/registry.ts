@@ -73,6 +73,7 @@ export function createLanguageServers(options: LanguageServersOptions): Language
         command: spec.command,
         args: spec.args,
         root: options.root,
+        ...(options.checkout ? { checkout: options.checkout } : {}),
         serverRoot: findServerRoot(path, options.root, spec.rootMarkers),
         ...(spec.settings ? { settings: spec.settings } : {}),
         ...(spec.readyLog ? { readyLog: spec.readyLog } : {}),

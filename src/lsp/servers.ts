@@ -188,7 +188,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
     language: 'cpp',
     args: [],
     extensions: Object.keys(LANGUAGE_IDS.cpp),
-    rootMarkers: ['compile_commands.json', 'CMakeLists.txt', '.clangd'],
+    rootMarkers: ['compile_commands.json', 'compile_flags.txt', 'CMakeLists.txt', '.clangd'],
     installHint: `Install clangd (apt install clangd, brew install llvm), ${configHint('cpp')}.`,
     locate: onPath('clangd'),
     openFilesIndex: true,
