@@ -39,11 +39,17 @@ export interface DiagnosticsView {
 /** Importers checked at most, besides the touched files. */
 const MAX_IMPORTERS = 20;
 
+/**
+ * `before`: what the touched files held before the proposal (the branch tip: null for a file it
+ * creates), when the disk already holds something else, as it does after a command changed them;
+ * without it the disk is the baseline.
+ */
 export async function openDiagnosticsView(
   servers: LanguageServers,
   root: string,
   touched: string[],
   permissions: Permissions,
+  before?: ReadonlyMap<string, string | null>,
 ): Promise<DiagnosticsView | undefined> {
   const known = touched.filter((path) => languageOf(path));
   if (known.length === 0) return undefined;
@@ -83,20 +89,20 @@ export async function openDiagnosticsView(
   };
 
   // Files that do not exist yet (the proposal creates them) have no diagnostics before it: none, not unknown.
-  const absent = new Set(await show(new Map()));
+  const absent = new Set(await show(new Map(before ?? [])));
   await Promise.all([...new Set(clients.values())].map((client) => client.ready()));
-  const before = await collect(absent);
+  const baseline = await collect(absent);
   return {
     async compare(contents) {
       await show(contents);
       const after = await collect();
-      const { added, removed } = compareDiagnostics(before.diagnostics, after.diagnostics);
+      const { added, removed } = compareDiagnostics(baseline.diagnostics, after.diagnostics);
       const shownAdded = leaveOut(withheld, added, (d) => d.path, 'diagnostic');
       const shownRemoved = leaveOut(withheld, removed, (d) => d.path, 'diagnostic');
       return {
         added: shownAdded.kept,
         removed: shownRemoved.kept,
-        unknown: [...new Set([...before.unknown, ...after.unknown])],
+        unknown: [...new Set([...baseline.unknown, ...after.unknown])],
         withheld: { added: shownAdded.left, removed: shownRemoved.left },
       };
     },

@@ -209,7 +209,9 @@ async function diagnosticsView(ctx: StepContext, changes: FileChange[]): Promise
   if (!ctx.servers) return none;
   try {
     // Diagnostics of files the read rules withhold reach neither the hunk view nor the model: only a count.
-    const view = await openDiagnosticsView(ctx.servers, ctx.state.task.worktree, changes.map((c) => c.path), ctx.permissions);
+    // The baseline is the branch tip: a command may have changed the files on disk already.
+    const before = new Map(changes.map((c) => [c.path, c.kind === 'create' ? null : c.oldContent]));
+    const view = await openDiagnosticsView(ctx.servers, ctx.state.task.worktree, changes.map((c) => c.path), ctx.permissions, before);
     if (!view) return none;
     return {
       compare: (contents) =>

@@ -160,6 +160,21 @@ class Client implements StartedLanguageClient {
     if (step.kind !== 'same') this.send(session, step.kind, step.doc);
   }
 
+  async refresh(): Promise<string[]> {
+    const session = await this.live().catch(() => undefined);
+    if (!session) return [];
+    const changed: string[] = [];
+    for (const doc of this.docs.all()) {
+      const disk = await readFile(doc.key, 'utf8').catch(() => undefined);
+      if (disk === doc.text) continue;
+      const path = this.paths.fromUri(doc.uri) ?? doc.key;
+      changed.push(path);
+      if (disk === undefined) await this.close(path);
+      else this.send(session, 'change', this.docs.update(doc.key, doc.uri, disk, this.published.mark()).doc);
+    }
+    return changed;
+  }
+
   /** Never rejects: closing a file of a server that is gone has nothing left to do. */
   async close(path: string): Promise<void> {
     const key = this.paths.toAbsolute(path);

@@ -83,6 +83,12 @@ export interface LanguageClient {
   sync(path: string, text: string): Promise<void>;
   /** Tells the server the file is closed (it reads the disk again). */
   close(path: string): Promise<void>;
+  /**
+   * Tells the server what the disk now holds of each file it has open, where that changed since it
+   * was told (a command, the user's hand in the worktree): servers that do not watch files (TypeScript
+   * 7's) would answer about the old text. The paths it told of.
+   */
+  refresh(): Promise<string[]>;
   /** Waits until the server has loaded the project (`$/progress` end), at most the cap; false on timeout or abort. */
   ready(signal?: AbortSignal): Promise<boolean>;
   documentSymbols(path: string): Promise<SymbolInfo[]>;

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { LanguageServers } from '../../lsp/registry.js';
+import { changedPaths } from '../../git/read-files.js';
+import { languageOf } from '../../lsp/servers.js';
 import type { SymbolInfo } from '../../lsp/types.js';
 import type { Permissions } from '../../permissions.js';
 import type { ToolContext, ToolResult } from '../tool.js';
@@ -94,7 +96,25 @@ export async function symbolTool(
     const reason = ctx.permissions.forbids('read', rel) ?? ctx.permissions.forbids('edit', rel);
     return fail(`${tool.name} may not change ${rel}: ${reason}. Leave that file and ${name} as they are.`);
   }
+  await tellChanges(ctx.root, ctx.servers);
   return { servers: ctx.servers, path: rel, withheld };
+}
+
+/**
+ * What changed on disk since the running servers were told (a command, the user's hand in the
+ * worktree) reaches them before a question: the files they have open, re-read, and the files that
+ * differ from the branch tip, opened (servers that do not watch files would answer about the old
+ * text, TypeScript 7's among them).
+ */
+async function tellChanges(root: string, servers: LanguageServers): Promise<void> {
+  const clients = servers.started();
+  if (clients.length === 0) return;
+  await Promise.all(clients.map((client) => client.refresh()));
+  for (const path of await changedPaths(root)) {
+    const client = clients.find((candidate) => candidate.language === languageOf(path));
+    const text = client && (await readFile(`${root}/${path}`, 'utf8').catch(() => undefined));
+    if (client && text !== undefined) await client.sync(path, text);
+  }
 }
 
 /** The first line of a declaration, trimmed: its signature for most languages. Never call it for a withheld file. */
