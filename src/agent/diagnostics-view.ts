@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { compareDiagnostics, formatDiagnostic } from '../lsp/diagnostics-format.js';
 import type { LanguageServers } from '../lsp/registry.js';
 import { languageOf } from '../lsp/servers.js';
@@ -24,6 +25,8 @@ export interface DiagnosticsDelta {
   unknown: string[];
   /** Diagnostics added and removed in files the model may not read: only counted. */
   withheld: { added: LeftOut; removed: LeftOut };
+  /** Files that use the change beyond those checked (MAX_IMPORTERS). */
+  unchecked?: number;
 }
 
 /** A delta with no diagnostics: where no server can tell, or it failed (`unknown`). */
@@ -50,16 +53,18 @@ export async function openDiagnosticsView(
   touched: string[],
   permissions: Permissions,
   before?: ReadonlyMap<string, string | null>,
+  changedLines?: ReadonlyMap<string, readonly LineSpan[]>,
 ): Promise<DiagnosticsView | undefined> {
   const known = touched.filter((path) => languageOf(path));
   if (known.length === 0) return undefined;
-  const importers = (await importersOf(root, known)).filter((path) => !known.includes(path));
-  const files = [...known, ...importers];
   const clients = new Map<string, LanguageClient>();
-  for (const file of files) {
-    const client = await servers.forPath(file);
-    if (client) clients.set(file, client);
-  }
+  const serve = async (files: string[]): Promise<void> => {
+    for (const file of files) {
+      const client = await servers.forPath(file);
+      if (client) clients.set(file, client);
+    }
+  };
+  await serve(known);
   if (clients.size === 0) return undefined;
   const withheld = withheldFiles(permissions, 'read');
   const read = async (path: string): Promise<string | null> => readFile(`${root}/${path}`, 'utf8').catch(() => null);
@@ -88,10 +93,20 @@ export async function openDiagnosticsView(
     return closed;
   };
 
-  // Files that do not exist yet (the proposal creates them) have no diagnostics before it: none, not unknown.
+  // The touched files as the branch tip has them; files that do not exist yet (the proposal creates
+  // them) have no diagnostics before it: none, not unknown.
   const absent = new Set(await show(new Map(before ?? [])));
   await Promise.all([...new Set(clients.values())].map((client) => client.ready()));
+  // The files that use what the proposal changes, as the server finds them (through re-exports
+  // too), then those whose imports name a touched module; at most MAX_IMPORTERS, and said when cut.
+  const found = await referencingFiles(root, clients, changedLines ?? new Map(), known);
+  const named = await importersOf(root, known);
+  const importers = [...new Set([...found, ...named])].filter((path) => !known.includes(path) && languageOf(path));
+  await serve(importers.slice(0, MAX_IMPORTERS));
+  await show(new Map(before ?? []));
+  await Promise.all([...new Set(clients.values())].map((client) => client.ready()));
   const baseline = await collect(absent);
+  const unchecked = Math.max(0, importers.length - MAX_IMPORTERS);
   return {
     async compare(contents) {
       await show(contents);
@@ -104,6 +119,7 @@ export async function openDiagnosticsView(
         removed: shownRemoved.kept,
         unknown: [...new Set([...baseline.unknown, ...after.unknown])],
         withheld: { added: shownAdded.left, removed: shownRemoved.left },
+        ...(unchecked > 0 ? { unchecked } : {}),
       };
     },
   };
@@ -118,6 +134,7 @@ export function describeDelta(delta: DiagnosticsDelta): string[] {
       .filter((way) => delta.withheld[way].count > 0)
       .map((way) => `${way === 'added' ? 'adds' : 'removes'} ${leftOutWords('read', delta.withheld[way], 'diagnostic')} (not shown)`),
     ...delta.unknown.map((path) => `the errors of ${path} are unknown: the language server did not answer in time`),
+    ...(delta.unchecked ? [`${delta.unchecked} more file${delta.unchecked === 1 ? '' : 's'} use the change: not checked (${MAX_IMPORTERS} are at most)`] : []),
   ];
 }
 
@@ -126,6 +143,44 @@ async function importersOf(root: string, touched: string[]): Promise<string[]> {
   const stems = [...new Set(touched.map((path) => basename(path, extname(path))).filter((stem) => /^[\w.-]+$/.test(stem)))];
   if (stems.length === 0) return [];
   const pattern = `(import|from|require|use|include).*[^A-Za-z0-9_](${stems.map((s) => s.replace(/[.]/g, '\\.')).join('|')})([^A-Za-z0-9_]|$)`;
-  const files = await ask(filesMatching(['-I', '-E', '--untracked', '-e', pattern]), { cwd: root });
-  return files.filter((path) => languageOf(path)).slice(0, MAX_IMPORTERS);
+  return ask(filesMatching(['-I', '-E', '--untracked', '-e', pattern]), { cwd: root });
+}
+
+/** A span of 0-based old lines a proposal changes in a file. */
+export interface LineSpan {
+  start: number;
+  end: number;
+}
+
+/** Declarations asked about at most, per proposal: each is one references request. */
+const MAX_CHANGED_DECLARATIONS = 10;
+
+/**
+ * The files that refer to the top-level declarations the proposal changes (those whose lines it
+ * touches), as each touched file's server finds them: through re-exports and aliases, which no
+ * text search follows. The server is shown the touched files as the branch tip has them.
+ */
+async function referencingFiles(
+  root: string,
+  clients: ReadonlyMap<string, LanguageClient>,
+  changedLines: ReadonlyMap<string, readonly LineSpan[]>,
+  touched: string[],
+): Promise<string[]> {
+  const found = new Set<string>();
+  let asked = 0;
+  for (const file of touched) {
+    const client = clients.get(file);
+    const spans = changedLines.get(file);
+    if (!client || !spans?.length) continue;
+    const symbols = await client.documentSymbols(file).catch(() => []);
+    const changed = symbols.filter(
+      (symbol) => symbol.containers.length === 0 && spans.some((span) => span.start <= symbol.range.end.line && symbol.range.start.line <= span.end),
+    );
+    for (const symbol of changed) {
+      if (asked++ >= MAX_CHANGED_DECLARATIONS) return [...found];
+      const locations = await client.references(file, symbol.selectionRange.start, false).catch(() => []);
+      for (const location of locations) if (!location.path.startsWith('/') && existsSync(join(root, location.path))) found.add(location.path);
+    }
+  }
+  return [...found];
 }

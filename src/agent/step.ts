@@ -211,7 +211,9 @@ async function diagnosticsView(ctx: StepContext, changes: FileChange[]): Promise
     // Diagnostics of files the read rules withhold reach neither the hunk view nor the model: only a count.
     // The baseline is the branch tip: a command may have changed the files on disk already.
     const before = new Map(changes.map((c) => [c.path, c.kind === 'create' ? null : c.oldContent]));
-    const view = await openDiagnosticsView(ctx.servers, ctx.state.task.worktree, changes.map((c) => c.path), ctx.permissions, before);
+    // The old lines each hunk changes: the declarations there are those whose users are checked too.
+    const changedLines = new Map(changes.map((c) => [c.path, c.hunks.map((h) => ({ start: Math.max(0, h.oldStart - 1), end: Math.max(0, h.oldStart - 1 + h.oldLines - 1) }))]));
+    const view = await openDiagnosticsView(ctx.servers, ctx.state.task.worktree, changes.map((c) => c.path), ctx.permissions, before, changedLines);
     if (!view) return none;
     return {
       compare: (contents) =>
@@ -235,6 +237,7 @@ function notesFor(delta: DiagnosticsDelta, changes: FileChange[]): (path: string
       removed: delta.removed.filter(mine),
       unknown: path === changes[0]?.path ? delta.unknown : [],
       withheld: path === changes[0]?.path ? delta.withheld : emptyDelta().withheld,
+      ...(path === changes[0]?.path && delta.unchecked ? { unchecked: delta.unchecked } : {}),
     });
   };
 }
