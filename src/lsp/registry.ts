@@ -53,18 +53,28 @@ export function createLanguageServers(options: LanguageServersOptions): Language
   };
 
   const cleanups: (() => void)[] = [];
-  async function start(language: string, path: string): Promise<StartedLanguageClient | undefined> {
-    if (options.overrides?.[language] === false) return undefined;
-    const found = withCompileCommands(await findServer(language, options.overrides, options.root));
-    const spec = found?.runsProjectCode ? await confined(found) : found;
-    if (!spec) {
-      const configured = options.overrides?.[language];
-      const hint = configured
-        ? `its configured command ${configured.command} was not found. Fix "lsp.${language}.command" in your config (a program on PATH, or a path from the repository root).`
-        : `no server was found. ${installHintOf(language)}`;
-      notice(`No ${language} language server: ${hint} ${fallback(language)}`);
-      return undefined;
+  /** Each language's server as found (or undefined, said once), before any is started. */
+  const specs = new Map<string, Promise<ServerSpec | undefined>>();
+  function specOf(language: string): Promise<ServerSpec | undefined> {
+    let found = specs.get(language);
+    if (!found) {
+      found = findServer(language, options.overrides, options.root).then((spec) => {
+        if (!spec) {
+          const configured = options.overrides?.[language];
+          const hint = configured
+            ? `its configured command ${configured.command} was not found. Fix "lsp.${language}.command" in your config (a program on PATH, or a path from the repository root).`
+            : `no server was found. ${installHintOf(language)}`;
+          notice(`No ${language} language server: ${hint} ${fallback(language)}`);
+        }
+        return spec;
+      });
+      specs.set(language, found);
     }
+    return found;
+  }
+
+  async function start(language: string, found: ServerSpec, serverRoot: string, path: string, key: string): Promise<StartedLanguageClient | undefined> {
+    const spec = found.runsProjectCode ? await confined(withCompileCommands(found)) : withCompileCommands(found);
     try {
       // Loaded at the first start: a task that never asks a language server never loads the client.
       const { startLanguageServer } = await import('./client.js');
@@ -74,14 +84,14 @@ export function createLanguageServers(options: LanguageServersOptions): Language
         args: spec.args,
         root: options.root,
         ...(options.checkout ? { checkout: options.checkout } : {}),
-        serverRoot: findServerRoot(path, options.root, spec.rootMarkers),
+        serverRoot,
         ...(spec.settings ? { settings: spec.settings } : {}),
         ...(spec.readyLog ? { readyLog: spec.readyLog } : {}),
         seedPaths: [path],
         installHint: spec.installHint,
         ...(spec.openFilesIndex ? { openFilesIndex: true } : {}),
         onCrash: (message, final) => {
-          if (final) gone.add(language);
+          if (final) gone.add(key);
           const check = `If it keeps crashing, check it outside hunkwise (agent doctor shows the command), or turn it off with "lsp": { "${language}": false }.`;
           notice(final ? `${message} The text tools (read_file, grep, edit_file) still work. ${check}` : message);
         },
@@ -101,8 +111,8 @@ export function createLanguageServers(options: LanguageServersOptions): Language
   }
 
   /** clangd pointed at the checkout's compile_commands.json, its paths moved into the worktree. */
-  function withCompileCommands(spec: ServerSpec | undefined): ServerSpec | undefined {
-    if (!spec?.compileCommands || !options.checkout) return spec;
+  function withCompileCommands(spec: ServerSpec): ServerSpec {
+    if (!spec.compileCommands || !options.checkout) return spec;
     const commands = worktreeCompileCommands(options.checkout, options.root);
     if (!commands) return spec;
     cleanups.push(commands.cleanup);
@@ -121,14 +131,21 @@ export function createLanguageServers(options: LanguageServersOptions): Language
   return {
     async forPath(path) {
       const language = languageOf(path, options.overrides);
-      if (closed || !language || gone.has(language)) return undefined;
-      let starting = starts.get(language);
+      if (closed || !language || options.overrides?.[language] === false) return undefined;
+      const spec = await specOf(language);
+      if (!spec || closed) return undefined;
+      // A server per project where it reads the project from its root (pyright, gopls); one for
+      // the whole worktree where it follows each file's own project itself (TypeScript, clangd).
+      const serverRoot = findServerRoot(path, options.root, spec.rootMarkers);
+      const key = spec.perProject ? `${language}\0${serverRoot}` : language;
+      if (gone.has(key)) return undefined;
+      let starting = starts.get(key);
       if (!starting) {
-        starting = start(language, path);
-        starts.set(language, starting);
+        starting = start(language, spec, serverRoot, path, key);
+        starts.set(key, starting);
       }
       const client = await starting;
-      return closed || gone.has(language) ? undefined : client;
+      return closed || gone.has(key) ? undefined : client;
     },
     started: () => [...clients],
     async shutdownAll() {

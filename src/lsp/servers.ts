@@ -45,6 +45,11 @@ export interface ServerSpec {
   openFilesIndex?: boolean;
   /** The server takes the project's compile_commands.json (clangd): the checkout's is moved into the worktree for it. */
   compileCommands?: boolean;
+  /**
+   * The server reads a project from the folder it is started on (pyright's imports, gopls's module):
+   * one is started per project root, the nearest folder above a file with a root marker.
+   */
+  perProject?: boolean;
 }
 
 /** A command found, with what goes before the server's own args (a script, when run by node). */
@@ -164,6 +169,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
     extensions: Object.keys(LANGUAGE_IDS.python),
     rootMarkers: ['pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt', 'pyrightconfig.json'],
     readyLog: /Found \d+ source files?|No source files found/,
+    perProject: true,
     installHint: `Install pyright (npm install -g pyright, or pip install pyright), ${configHint('python')}.`,
     locate: locatePyright,
   },
@@ -172,6 +178,7 @@ export const BUILTIN_SERVERS: Record<string, Builtin> = {
     args: [],
     extensions: Object.keys(LANGUAGE_IDS.go),
     rootMarkers: ['go.mod', 'go.work'],
+    perProject: true,
     installHint: `Install gopls (go install golang.org/x/tools/gopls@latest), ${configHint('go')}.`,
     locate: onPath('gopls'),
   },
@@ -237,6 +244,7 @@ export async function findServer(language: string, overrides?: LspOverrides, roo
       runsProjectCode: builtin?.runsProjectCode === true || (root !== undefined && isInside(command, root)),
       ...(builtin?.openFilesIndex ? { openFilesIndex: true } : {}),
       ...(builtin?.compileCommands ? { compileCommands: true } : {}),
+      ...(builtin?.perProject ? { perProject: true } : {}),
     };
   }
   if (!builtin) return undefined;
