@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FakeModel, type FakeOllama, type FakeScript, startFakeOllama } from '../fake-ollama/server.js';
 import { type AgentRun, runAgent } from './agent.js';
 import { makeRepo, type TestRepo } from './repo.js';
+import { onlyTask } from './tasks.js';
 
 export interface ScriptedTask {
   run: AgentRun;
@@ -52,9 +53,8 @@ export async function runScriptedTask(
   options.prepare?.(repo);
   const env = { ...repo.env, ...options.env, OLLAMA_HOST: server.url };
   const run = await runAgent(['task', 'scripted', '--approve', options.approve ?? 'all'], { cwd: repo.root, env });
-  const tasks = join(repo.root, '.git', 'hunkwise', 'tasks');
-  const [id = ''] = readdirSync(tasks);
-  const task = JSON.parse(readFileSync(join(tasks, id, 'task.json'), 'utf8'));
+  const task = onlyTask(repo);
+  const { id } = task;
   const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
   const resume = () => runAgent(['task', '--resume', id, '--approve', 'all'], { cwd: repo.root, env });
   return { run, repo, server, task, results, resume };

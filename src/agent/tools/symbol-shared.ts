@@ -111,7 +111,9 @@ async function tellChanges(root: string, servers: LanguageServers): Promise<void
   if (clients.length === 0) return;
   await Promise.all(clients.map((client) => client.refresh()));
   for (const path of await changedPaths(root)) {
-    const client = clients.find((candidate) => candidate.language === languageOf(path));
+    // Only languages a server already runs for; the file's own project's server (one per project for some).
+    if (!clients.some((candidate) => candidate.language === languageOf(path))) continue;
+    const client = await servers.forPath(path);
     const text = client && (await readFile(`${root}/${path}`, 'utf8').catch(() => undefined));
     if (client && text !== undefined) await client.sync(path, text);
   }
