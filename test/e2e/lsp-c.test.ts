@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeTurn } from '../fake-ollama/server.js';
 import { fixtureFiles } from '../helpers/fixture.js';
 import { missingNote, toolHere } from '../helpers/optional-tools.js';
-import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js';
+import { closeScriptedTasks, runFixtureTask, runScriptedTask } from '../helpers/scripted-task.js';
 
 /**
  * C through clangd (Debian's clangd): rename, find_symbol, references and the diagnostics of an
@@ -11,12 +11,7 @@ import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js
 
 afterEach(closeScriptedTasks);
 
-async function runTask(script: FakeTurn[]) {
-  const done = await runScriptedTask(fixtureFiles('rename-c'), script);
-  expect(done.run.stderr).toBe('');
-  expect(done.run.code).toBe(0);
-  return done;
-}
+const runTask = (script: FakeTurn[]) => runFixtureTask('rename-c', script);
 
 const FINISH: FakeTurn = { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
 

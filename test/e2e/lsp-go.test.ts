@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeTurn } from '../fake-ollama/server.js';
-import { fixtureFiles } from '../helpers/fixture.js';
 import { missingNote, toolHere } from '../helpers/optional-tools.js';
-import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js';
+import { closeScriptedTasks, runFixtureTask } from '../helpers/scripted-task.js';
 
 /**
  * Go through gopls (Debian's gopls with golang-go): rename, find_symbol, references and the
@@ -11,12 +10,7 @@ import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js
 
 afterEach(closeScriptedTasks);
 
-async function runTask(script: FakeTurn[]) {
-  const done = await runScriptedTask(fixtureFiles('rename-go'), script);
-  expect(done.run.stderr).toBe('');
-  expect(done.run.code).toBe(0);
-  return done;
-}
+const runTask = (script: FakeTurn[]) => runFixtureTask('rename-go', script);
 
 const FINISH: FakeTurn = { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
 

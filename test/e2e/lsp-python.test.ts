@@ -1,16 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeTurn } from '../fake-ollama/server.js';
-import { fixtureFiles } from '../helpers/fixture.js';
-import { closeScriptedTasks, runScriptedTask } from '../helpers/scripted-task.js';
+import { closeScriptedTasks, runFixtureTask } from '../helpers/scripted-task.js';
 
 afterEach(closeScriptedTasks);
 
-async function runTask(script: FakeTurn[]) {
-  const done = await runScriptedTask(fixtureFiles('rename-py'), script);
-  expect(done.run.stderr).toBe('');
-  expect(done.run.code).toBe(0);
-  return done;
-}
+const runTask = (script: FakeTurn[]) => runFixtureTask('rename-py', script);
 
 describe('Python through pyright', () => {
   it('renames a function across modules and leaves the shadowing local and the string alone', async () => {

@@ -4,6 +4,8 @@ import { type FakeModel, type FakeOllama, type FakeScript, startFakeOllama } fro
 import { type AgentRun, runAgent } from './agent.js';
 import { makeRepo, type TestRepo } from './repo.js';
 import { onlyTask } from './tasks.js';
+import { fixtureFiles } from './fixture.js';
+import { expect } from 'vitest';
 
 export interface ScriptedTask {
   run: AgentRun;
@@ -58,6 +60,14 @@ export async function runScriptedTask(
   const results = server.chatRequests().slice(1).map((chat) => chat.messages.at(-1)?.content ?? '');
   const resume = () => runAgent(['task', '--resume', id, '--approve', 'all'], { cwd: repo.root, env });
   return { run, repo, server, task, results, resume };
+}
+
+/** A task over a fixture (test/fixtures/<name>) that must end well: nothing on stderr, exit 0. */
+export async function runFixtureTask(fixture: string, script: FakeScript): Promise<ScriptedTask> {
+  const done = await runScriptedTask(fixtureFiles(fixture), script);
+  expect(done.run.stderr).toBe('');
+  expect(done.run.code).toBe(0);
+  return done;
 }
 
 export async function closeScriptedTasks(): Promise<void> {
