@@ -1,5 +1,6 @@
 import { messageOf } from '../errors.js';
 import { existsSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Locality } from '../task-model.js';
 import { GitError, git, gitOut } from './exec.js';
@@ -96,7 +97,14 @@ export async function makeTaskWorktree(repo: Repo, task: TaskRecord, branchExist
       await addTaskWorktree(repo, task.worktree, task.branch, exists ? undefined : task.root);
       break;
     } catch (error) {
-      if (attempt === 3) throw error;
+      if (attempt === 5) throw error;
+      // Another task's `git worktree add` half done: git read its registration while it was being
+      // written. Of this one only the branch `-b` made may exist (taken back); tried again a moment later.
+      if (readOthersRegistration(error)) {
+        if (!exists) await ask(deleteRef(`refs/heads/${task.branch}`, task.root), { cwd: repo.root });
+        await sleep(20 + Math.random() * 200);
+        continue;
+      }
       // A `git gc` meanwhile may have taken what the add needed: the task's first commit, reachable
       // from nothing until the branch holds it, or the worktree's registration under
       // .git/worktrees/, which its `git worktree prune` removes while `worktree add` still writes it.
@@ -125,6 +133,10 @@ async function clearFailedAttempt(repo: Repo, task: TaskRecord, keepBranch: bool
   await git(['worktree', 'prune'], { cwd: repo.root });
   if (!keepBranch) await ask(deleteRef(`refs/heads/${task.branch}`, task.root), { cwd: repo.root });
 }
+
+/** `git worktree add` failed reading another worktree's registration, half written by a concurrent add. */
+const readOthersRegistration = (error: unknown): boolean =>
+  error instanceof GitError && /failed to read [^\n]*worktrees\/[^\n]*\/(commondir|gitdir)/.test(error.stderr);
 
 /** `git worktree add` failed because the worktree's folder under .git/worktrees/ went while it wrote there. */
 const registrationPruned = (error: unknown): boolean =>

@@ -233,4 +233,28 @@ describe("a task's worktree while a gc runs", () => {
     expect(repo.git('rev-parse', task.branch).trim()).toBe(task.root);
     expect(execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: task.worktree, encoding: 'utf8' }).trim()).toBe(task.branch);
   });
+
+  it("is made again when git read another task's registration half written by a concurrent worktree add", async () => {
+    let failed = 0;
+    spy.instead = (args, options) => {
+      if (sub(args) !== 'worktree' || !args.includes('add') || failed > 0) return undefined;
+      failed += 1;
+      // git 2.39 makes the -b branch first, then dies reading the other worktree's folder.
+      const [branch = '', , start = ''] = args.slice(args.indexOf('-b') + 1);
+      execFileSync('git', ['branch', branch, start], { cwd: options.cwd, env: repo.env });
+      return new GitError(args, 128, 'fatal: failed to read .git/worktrees/2acu4b-task-number-4/commondir: Success\n');
+    };
+    const r = await openRepo(repo.root);
+    const task = await createTask({
+      repo: r,
+      instruction: 'concurrent test',
+      base: { ref: 'main', commit: repo.git('rev-parse', 'HEAD').trim() },
+      model: 'ollama/m',
+      locality: 'local',
+      worktreesDir: join(repo.home, 'worktrees'),
+    });
+    expect(failed).toBe(1);
+    expect(repo.git('rev-parse', task.branch).trim()).toBe(task.root);
+    expect(execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: task.worktree, encoding: 'utf8' }).trim()).toBe(task.branch);
+  });
 });
