@@ -4,6 +4,7 @@ import { languageOf } from '../lsp/servers.js';
 import type { LanguageClient, SymbolInfo } from '../lsp/types.js';
 import { leaveOut, type Withheld } from './tools/symbol-shared.js';
 import { ask, filesMatching } from '../git/queries.js';
+import { DEPENDENCY_FOLDERS } from '../git/worktree.js';
 
 /**
  * Symbols by name, as the model asks for them (`parseConfig`, `Config.load`), resolved to
@@ -50,15 +51,20 @@ export async function searchSymbols(
       notes.push(`No ${language} language server is available, so ${language} files were not searched.`);
       continue;
     }
-    await client.sync(file, await readFile(`${root}/${file}`, 'utf8'));
-    for (const symbol of await client.documentSymbols(file)) {
-      if (symbol.name !== last || !endsWith(symbol.containers, containers)) continue;
-      const declaration = await declarationOf(root, client, symbol);
+    const text = await readFile(`${root}/${file}`, 'utf8');
+    await client.sync(file, text);
+    const add = (declaration: SymbolInfo): void => {
       const key = `${declaration.path}:${declaration.selectionRange.start.line}:${declaration.selectionRange.start.character}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        found.push({ symbol: declaration, client });
-      }
+      if (seen.has(key)) return;
+      seen.add(key);
+      found.push({ symbol: declaration, client });
+    };
+    const matching = (await client.documentSymbols(file)).filter((symbol) => symbol.name === last && endsWith(symbol.containers, containers));
+    for (const symbol of matching) add(await declarationOf(root, client, symbol));
+    // A name the file only uses (an import some servers do not list): where its first use leads.
+    if (path && matching.length === 0) {
+      const declaration = await declarationAtUse(root, client, file, text, last);
+      if (declaration) add(declaration);
     }
   }
   if (files.length > MAX_FILES) notes.push(`Only ${MAX_FILES} of the ${files.length} files that mention ${last} were searched; give a path.`);
@@ -116,6 +122,29 @@ async function declarationOf(root: string, client: LanguageClient, symbol: Symbo
     contains(candidate.selectionRange, target.range.start),
   );
   return declared ?? symbol;
+}
+
+/** Where `name` first stands as a whole word in `text`. */
+export function firstUse(text: string, name: string): { line: number; character: number } | undefined {
+  const lines = text.split('\n');
+  const word = new RegExp(`(?<![\\w$])${name.replace(/[$]/g, '\\$')}(?![\\w$])`);
+  const line = lines.findIndex((candidate) => word.test(candidate));
+  return line < 0 ? undefined : { line, character: lines[line]?.search(word) ?? 0 };
+}
+
+/** A path inside a dependency folder the worktree shows from the checkout (node_modules, .venv, ...). */
+export const inDependency = (path: string): boolean => path.split('/').some((segment) => DEPENDENCY_FOLDERS.has(segment));
+
+/** The declaration the first use of `name` in `file` leads to (its definition), if the server finds one. */
+async function declarationAtUse(root: string, client: LanguageClient, file: string, text: string, name: string): Promise<SymbolInfo | undefined> {
+  const at = firstUse(text, name);
+  if (!at) return undefined;
+  const [target] = await client.definition(file, at).catch(() => []);
+  if (!target || target.path.startsWith('/')) return undefined;
+  const targetText = await readFile(`${root}/${target.path}`, 'utf8').catch(() => undefined);
+  if (targetText === undefined) return undefined;
+  await client.sync(target.path, targetText);
+  return (await client.documentSymbols(target.path)).find((candidate) => contains(candidate.selectionRange, target.range.start));
 }
 
 const contains = (range: SymbolInfo['range'], at: SymbolInfo['range']['start']): boolean =>

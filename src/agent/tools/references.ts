@@ -1,4 +1,5 @@
-import { openMentions, resolveSymbol } from '../symbols.js';
+import { readFile } from 'node:fs/promises';
+import { firstUse, inDependency, openMentions, resolveSymbol } from '../symbols.js';
 import { fail } from './shared.js';
 import { leaveOut, lineReader, symbolTool } from './symbol-shared.js';
 import { defineTool } from './define.js';
@@ -28,7 +29,10 @@ export const referencesTool = defineTool({
     const { symbol, client } = resolved;
     await client.ready();
     await openMentions(ctx.root, client, symbol.name, ready.withheld);
-    const locations = await client.references(symbol.path, symbol.selectionRange.start, true);
+    // A dependency's declaration is asked about where the project uses it: a server may know the
+    // dependency's file under another path (through the worktree's link) than the one it answered.
+    const usedAt = args.path && inDependency(symbol.path) ? firstUse(await readFile(`${ctx.root}/${args.path}`, 'utf8').catch(() => ''), symbol.name) : undefined;
+    const locations = await client.references(usedAt && args.path ? args.path : symbol.path, usedAt ?? symbol.selectionRange.start, true);
     if (locations.length === 0) return { content: `No references to ${args.name} were found.` };
     const { kept, note } = leaveOut(ready.withheld, locations, (location) => location.path, 'reference');
     const withheld = note ? `\n${note}` : '';
