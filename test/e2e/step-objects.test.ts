@@ -206,55 +206,50 @@ function execIn(cwd: string, args: string[], input?: string): string {
   return execFileSync('git', ['-C', cwd, ...args], { env: repo.env, input, encoding: 'utf8' }).trim();
 }
 
+/**
+ * Makes the first `git worktree add -b` fail as git does in a race: the branch made, then `stderr`
+ * (given the worktree's name); returns how many adds it failed.
+ */
+function failFirstWorktreeAdd(stderr: (name: string) => string): () => number {
+  let failed = 0;
+  spy.instead = (args, options) => {
+    if (sub(args) !== 'worktree' || !args.includes('add') || failed > 0) return undefined;
+    failed += 1;
+    const [branch = '', , start = ''] = args.slice(args.indexOf('-b') + 1);
+    execFileSync('git', ['branch', branch, start], { cwd: options.cwd, env: repo.env });
+    return new GitError(args, 128, stderr(branch.replace(/^agent\//, '')));
+  };
+  return () => failed;
+}
+
+/** The task made by createTask, its worktree checked out on its branch at its first commit. */
+async function madeTask(instruction: string): Promise<TaskRecord> {
+  const task = await createTask({
+    repo: await openRepo(repo.root),
+    instruction,
+    base: { ref: 'main', commit: repo.git('rev-parse', 'HEAD').trim() },
+    model: 'ollama/m',
+    locality: 'local',
+    worktreesDir: join(repo.home, 'worktrees'),
+  });
+  expect(repo.git('rev-parse', task.branch).trim()).toBe(task.root);
+  expect(execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: task.worktree, encoding: 'utf8' }).trim()).toBe(task.branch);
+  return task;
+}
+
 describe("a task's worktree while a gc runs", () => {
   it('is made again when the gc pruned its registration while git worktree add wrote it', async () => {
-    let failed = 0;
-    spy.instead = (args, options) => {
-      if (sub(args) !== 'worktree' || !args.includes('add') || failed > 0) return undefined;
-      failed += 1;
-      // As `git worktree add -b` fails when `git gc` runs `git worktree prune` under it: the
-      // branch made, the registration gone (git 2.39's words).
-      const [branch = '', , start = ''] = args.slice(args.indexOf('-b') + 1);
-      execFileSync('git', ['branch', branch, start], { cwd: options.cwd, env: repo.env });
-      const name = branch.replace(/^agent\//, '');
-      return new GitError(args, 128, `fatal: could not open '.git/worktrees/${name}/gitdir' for writing: No such file or directory\n`);
-    };
-    const r = await openRepo(repo.root);
-    const task = await createTask({
-      repo: r,
-      instruction: 'gc test',
-      base: { ref: 'main', commit: repo.git('rev-parse', 'HEAD').trim() },
-      model: 'ollama/m',
-      locality: 'local',
-      worktreesDir: join(repo.home, 'worktrees'),
-    });
-    expect(failed).toBe(1);
+    // As `git worktree add -b` fails when `git gc` runs `git worktree prune` under it (git 2.39's words).
+    const failed = failFirstWorktreeAdd((name) => `fatal: could not open '.git/worktrees/${name}/gitdir' for writing: No such file or directory\n`);
+    await madeTask('gc test');
+    expect(failed()).toBe(1);
     expect(spy.calls.filter((args) => sub(args) === 'worktree' && args.includes('add'))).toHaveLength(2);
-    expect(repo.git('rev-parse', task.branch).trim()).toBe(task.root);
-    expect(execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: task.worktree, encoding: 'utf8' }).trim()).toBe(task.branch);
   });
 
   it("is made again when git read another task's registration half written by a concurrent worktree add", async () => {
-    let failed = 0;
-    spy.instead = (args, options) => {
-      if (sub(args) !== 'worktree' || !args.includes('add') || failed > 0) return undefined;
-      failed += 1;
-      // git 2.39 makes the -b branch first, then dies reading the other worktree's folder.
-      const [branch = '', , start = ''] = args.slice(args.indexOf('-b') + 1);
-      execFileSync('git', ['branch', branch, start], { cwd: options.cwd, env: repo.env });
-      return new GitError(args, 128, 'fatal: failed to read .git/worktrees/2acu4b-task-number-4/commondir: Success\n');
-    };
-    const r = await openRepo(repo.root);
-    const task = await createTask({
-      repo: r,
-      instruction: 'concurrent test',
-      base: { ref: 'main', commit: repo.git('rev-parse', 'HEAD').trim() },
-      model: 'ollama/m',
-      locality: 'local',
-      worktreesDir: join(repo.home, 'worktrees'),
-    });
-    expect(failed).toBe(1);
-    expect(repo.git('rev-parse', task.branch).trim()).toBe(task.root);
-    expect(execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd: task.worktree, encoding: 'utf8' }).trim()).toBe(task.branch);
+    // git 2.39 makes the -b branch first, then dies reading the other worktree's folder.
+    const failed = failFirstWorktreeAdd(() => 'fatal: failed to read .git/worktrees/2acu4b-task-number-4/commondir: Success\n');
+    await madeTask('concurrent test');
+    expect(failed()).toBe(1);
   });
 });
