@@ -1,4 +1,5 @@
 import { messageOf } from '../errors.js';
+
 /**
  * Reading JSON out of a model's free text: linear, string-aware scans that never throw, and a
  * parse that forgives the slips small models make. Used by the text tool protocol (text-tools.ts).

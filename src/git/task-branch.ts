@@ -1,7 +1,7 @@
-import { messageOf } from '../errors.js';
 import { existsSync, rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { messageOf } from '../errors.js';
 import type { Locality } from '../task-model.js';
 import { GitError, git, gitOut } from './exec.js';
 import type { Repo } from './repo.js';
