@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { git } from '../git/exec.js';
@@ -136,7 +136,10 @@ async function learnFacts(options: SandboxOptions): Promise<TaskFacts> {
   // visible: hiding it would hide the tools the commands run.
   const hideable = checkouts.filter((folder) => !contains(folder, home) && folder !== '/' && lexists(folder));
   const inCheckouts = await Promise.all(hideable.map(async (folder) => ({ folder, rels: await dependencyFolders(folder).catch(() => []) })));
-  const readOnly = inCheckouts.flatMap(({ folder, rels }) => rels.map((rel) => join(folder, rel)));
+  const shown = inCheckouts.flatMap(({ folder, rels }) => rels.map((rel) => join(folder, rel)));
+  // A dependency that is a link to a folder under /tmp (`npm link`, a store there) would vanish
+  // under the sandbox's private /tmp: its target is shown read-only too.
+  const readOnly = [...shown, ...shown.flatMap(linkedUnderTmp)];
   const credentials = options.credentials.flatMap((path) => {
     try {
       const real = realpathSync(path);
@@ -153,6 +156,37 @@ async function learnFacts(options: SandboxOptions): Promise<TaskFacts> {
     keepRun: resolverFolder(),
   };
 }
+
+/** Entries of a dependency folder (and of its @scopes) that are links to folders under /tmp: their targets. */
+function linkedUnderTmp(folder: string): string[] {
+  const targets = new Set<string>();
+  const visit = (dir: string, depth: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      if (depth === 0 && name.startsWith('@')) visit(path, 1);
+      else if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        const target = realpathOr(path);
+        if (target && contains('/tmp', target)) targets.add(target);
+      }
+    }
+  };
+  visit(folder, 0);
+  return [...targets];
+}
+
+const realpathOr = (path: string): string | undefined => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+};
 
 /** The git folder a worktree's `.git` file names. */
 function worktreeGitDir(worktree: string): string {

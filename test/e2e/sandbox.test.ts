@@ -144,11 +144,12 @@ describe('a language server that runs the project\'s code', () => {
     const script = [
       '#!/bin/sh',
       `{ env; cat "$HOME/.ssh/id_rsa"; touch "$HOME/pwned" && echo wrote the home; } > "$(dirname "$0")/../lsp-saw.txt" 2>&1`,
-      `exec node ${server}`,
+      'exec node "$(dirname "$0")/fake-lsp-server.mjs"',
       '',
     ].join('\n');
     const task = await runScriptedTask(
-      { 'tools/lsp.sh': script, 'src/a.ts': 'Greeting\n' },
+      // The server's program in the repository, its one package installed in the ignored node_modules.
+      { 'tools/lsp.sh': script, 'tools/fake-lsp-server.mjs': readFileSync(server, 'utf8'), 'src/a.ts': 'Greeting\n', '.gitignore': 'node_modules/\n' },
       [{ toolCalls: [{ name: 'find_symbol', arguments: { name: 'Greeting', path: 'src/a.ts' } }] }, { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] }],
       {
         under: OUTSIDE_TMP,
@@ -156,6 +157,8 @@ describe('a language server that runs the project\'s code', () => {
         config: { lsp: { typescript: { command: 'tools/lsp.sh' } } },
         prepare: (repo) => {
           chmodSync(join(repo.root, 'tools', 'lsp.sh'), 0o755);
+          mkdirSync(join(repo.root, 'node_modules'));
+          symlinkSync(fileURLToPath(new URL('../../node_modules/vscode-jsonrpc', import.meta.url)), join(repo.root, 'node_modules', 'vscode-jsonrpc'));
           repo.git('add', 'tools/lsp.sh');
           repo.git('commit', '-q', '-m', 'executable');
           prepare(repo);
